@@ -1,0 +1,306 @@
+"""The thin base class of every keras_lrs schedule, and its shared helpers.
+
+A schedule is its formula plus its argument checks: `Schedule` casts the step,
+builds `get_config` from the constructor's arguments and (de)serializes nested
+schedules, so subclasses write `__init__` (checks, then one attribute per
+argument, under the argument's own name) and `formula(step)`.
+"""
+
+import inspect
+import math
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
+
+# Periodic schedules are exact up to this step (the largest int32 step).
+MAX_STEP = 2**31 - 1
+
+
+def register(cls):
+    """Registers a schedule class for saving under the package `keras_lrs`."""
+    return keras.saving.register_keras_serializable(package="keras_lrs")(cls)
+
+
+class Schedule(LearningRateSchedule):
+    """Base class: a pure function of the optimizer step, written in `keras.ops`.
+
+    Subclasses implement `formula(step)`. `step` arrives as a tensor, either an
+    integer tensor (the optimizer's `iterations`, kept integral so periodic
+    phases stay exact at large steps) or a float32 tensor (a fractional step,
+    e.g. epochs from `FromEpochs`). It may have any shape: formulas are
+    elementwise, which is what lets `schedule_values` evaluate a whole curve at
+    once.
+    """
+
+    def __init__(self, name=None):
+        if name is not None and not isinstance(name, str):
+            raise ValueError(
+                f"Argument `name` must be a string. Received: name={name!r}"
+            )
+        self.name = name
+
+    def __call__(self, step):
+        step = ops.convert_to_tensor(step)
+        if not is_integer(step):
+            step = ops.cast(step, "float32")
+        return ops.cast(self.formula(step), "float32")
+
+    def formula(self, step):
+        raise NotImplementedError(
+            f"Schedule '{type(self).__name__}' must implement `formula(step)`."
+        )
+
+    def _arguments(self):
+        """The constructor's arguments, each read from its own attribute."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
+
+    def get_config(self):
+        return {
+            name: _serialize(value)
+            for name, value in self._arguments().items()
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{key: _deserialize(value) for key, value in config.items()})
+
+    def __repr__(self):
+        arguments = ", ".join(
+            f"{name}={value!r}"
+            for name, value in self._arguments().items()
+            if name != "name" or value is not None
+        )
+        return f"{type(self).__name__}({arguments})"
+
+
+def _serialize(value):
+    if isinstance(value, LearningRateSchedule):
+        return keras.optimizers.schedules.serialize(value)
+    if isinstance(value, (list, tuple)):
+        return [_serialize(item) for item in value]
+    return value
+
+
+def _deserialize(value):
+    if isinstance(value, dict) and "class_name" in value:
+        return keras.optimizers.schedules.deserialize(value)
+    if isinstance(value, list):
+        return [_deserialize(item) for item in value]
+    return value
+
+
+# --- Step arithmetic shared by the formulas -------------------------------
+
+
+def is_integer(tensor):
+    return "int" in keras.backend.standardize_dtype(tensor.dtype)
+
+
+def as_float(step):
+    return ops.cast(step, "float32")
+
+
+def evaluate(schedule, step):
+    """Value of a nested schedule (or a constant float) at `step`, as float32."""
+    if isinstance(schedule, LearningRateSchedule):
+        return ops.cast(schedule(step), "float32")
+    return ops.zeros_like(as_float(step)) + schedule
+
+
+def count_reached(step, boundaries):
+    """Number of `boundaries` that are <= `step` (boundaries sorted).
+
+    For an integer step a real boundary `b` is reached at `ceil(b)`, and the
+    comparison is done in integers, so it is exact at any step.
+    """
+    if not len(boundaries):
+        return ops.zeros_like(step, dtype="int32")
+    if is_integer(step):
+        bounds = ops.convert_to_tensor(
+            [math.ceil(b) for b in boundaries], dtype=step.dtype
+        )
+    else:
+        bounds = ops.convert_to_tensor(boundaries, dtype="float32")
+    reached = ops.greater_equal(ops.expand_dims(step, -1), bounds)
+    return ops.sum(ops.cast(reached, "int32"), axis=-1)
+
+
+def gather(values, index, dtype="float32"):
+    """`values[index]` for a Python list of constants and an integer tensor."""
+    return ops.take(ops.convert_to_tensor(values, dtype=dtype), index)
+
+
+def locate(step, starts):
+    """Finds which of consecutive intervals `[starts[i], starts[i+1])` holds `step`.
+
+    `starts` is a sorted Python list with `starts[0] <= step`. Returns the
+    interval's index and the float offset `step - starts[index]`; for an
+    integer step the whole part of the offset is taken in integers, so it is
+    exact at any step.
+    """
+    index = count_reached(step, starts[1:])
+    if not is_integer(step):
+        return index, as_float(step) - gather(starts, index)
+    reached_at = [math.ceil(start) for start in starts]
+    whole = step - gather(reached_at, index, dtype=step.dtype)
+    rounding = [at - start for at, start in zip(reached_at, starts)]
+    return index, as_float(whole) + gather(rounding, index)
+
+
+def split_period(step, period):
+    """Splits `step` into (number of whole periods, float offset in the period).
+
+    Integer arithmetic for an integer step and period, so the offset is exact
+    at any step; otherwise float arithmetic.
+    """
+    if is_integer(step) and float(period).is_integer():
+        cycles = ops.floor_divide(step, int(period))
+        offset = step - cycles * int(period)
+    else:
+        step = as_float(step)
+        cycles = ops.floor(step / period)
+        offset = step - cycles * period
+    return cycles, as_float(offset)
+
+
+def anneal(shape, start, end, fraction):
+    """Moves from `start` (fraction 0) to `end` (fraction 1) along `shape`.
+
+    Shapes: "linear"; "cosine", a half cosine that is flat at both ends;
+    "sqrt", `end + (start - end) * (1 - sqrt(fraction))`; "exponential",
+    geometric interpolation (needs `start > 0`).
+    """
+    fraction = ops.clip(fraction, 0.0, 1.0)
+    if shape == "linear":
+        return start + (end - start) * fraction
+    if shape == "cosine":
+        return end + (start - end) * 0.5 * (1.0 + ops.cos(math.pi * fraction))
+    if shape == "sqrt":
+        return end + (start - end) * (1.0 - ops.sqrt(fraction))
+    if shape == "exponential":
+        return start * ops.power(end / start, fraction)
+    raise ValueError(f"Unknown shape: {shape!r}")
+
+
+# --- Argument checks, in Keras's wording ----------------------------------
+
+
+def _received(name, value):
+    return f"Received: {name}={value!r}"
+
+
+def check_number(name, value):
+    """A finite real number (not a bool), returned as a Python float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, numbers.Real
+    ):
+        raise ValueError(
+            f"Argument `{name}` must be a number. {_received(name, value)}"
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"Argument `{name}` must be finite. {_received(name, value)}"
+        )
+    return value
+
+
+def check_non_negative(name, value):
+    """A finite number >= 0, such as a learning rate."""
+    value = check_number(name, value)
+    if value < 0:
+        raise ValueError(
+            f"Argument `{name}` must be >= 0. {_received(name, value)}"
+        )
+    return value
+
+
+def check_positive(name, value):
+    value = check_number(name, value)
+    if value <= 0:
+        raise ValueError(
+            f"Argument `{name}` must be > 0. {_received(name, value)}"
+        )
+    return value
+
+
+def check_factor(name, value):
+    """A decay factor in (0, 1]: one that cannot make a rate grow."""
+    value = check_number(name, value)
+    if not 0 < value <= 1:
+        raise ValueError(
+            f"Argument `{name}` must be in (0, 1]. {_received(name, value)}"
+        )
+    return value
+
+
+def check_steps(name, value, minimum=1):
+    """A whole number of steps >= `minimum`, returned as a Python int."""
+    number = check_number(name, value)
+    if not number.is_integer():
+        raise ValueError(
+            f"Argument `{name}` must be an integer. {_received(name, value)}"
+        )
+    if number < minimum:
+        raise ValueError(
+            f"Argument `{name}` must be >= {minimum}. {_received(name, value)}"
+        )
+    return int(number)
+
+
+def check_increasing_steps(name, values, minimum=0):
+    """A list of strictly increasing whole steps >= `minimum`."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(
+            f"Argument `{name}` must be a list of integers. "
+            f"{_received(name, values)}"
+        )
+    values = list(values)
+    try:
+        steps = [check_steps(name, value, minimum) for value in values]
+    except ValueError:
+        raise ValueError(
+            f"Argument `{name}` must be a list of integers >= {minimum}. "
+            f"{_received(name, values)}"
+        ) from None
+    if any(later <= earlier for earlier, later in zip(steps, steps[1:])):
+        raise ValueError(
+            f"Argument `{name}` must be strictly increasing. "
+            f"{_received(name, values)}"
+        )
+    return steps
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(
+            f"Argument `{name}` must be one of {sorted(choices)}. "
+            f"{_received(name, value)}"
+        )
+    return value
+
+
+def check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(
+            f"Argument `{name}` must be a bool. {_received(name, value)}"
+        )
+    return bool(value)
+
+
+def check_schedule(name, value):
+    """A nested schedule: any `LearningRateSchedule`, or a constant rate."""
+    if isinstance(value, LearningRateSchedule):
+        return value
+    try:
+        return check_non_negative(name, value)
+    except ValueError:
+        raise ValueError(
+            f"Argument `{name}` must be a LearningRateSchedule or a "
+            f"learning rate >= 0. {_received(name, value)}"
+        ) from None

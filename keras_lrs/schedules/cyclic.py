@@ -1,0 +1,199 @@
+"""Cyclical schedules: the one-cycle policy and cyclical learning rates."""
+
+from keras import ops
+
+from keras_lrs.schedules.base import (
+    Schedule,
+    anneal,
+    as_float,
+    check_bool,
+    check_choice,
+    check_factor,
+    check_non_negative,
+    check_number,
+    check_positive,
+    check_steps,
+    register,
+    split_period,
+)
+
+
+@register
+class OneCycle(Schedule):
+    """The one-cycle policy: up to `max_learning_rate`, then far below the start.
+
+    Values are exactly those of PyTorch's `OneCycleLR` with the same
+    arguments after `t` scheduler steps, for `0 <= t < total_steps`; from
+    then on the last value is held. The rate starts at
+    `max / div_factor`, reaches `max` at step `pct_start * total_steps - 1`,
+    and ends at `max / (div_factor * final_div_factor)`. With `three_phase`,
+    it first comes back down to the start symmetrically, then anneals to the
+    end.
+
+    >>> schedule = keras_lrs.schedules.OneCycle(1.0, 5, pct_start=0.4,
+    ...     div_factor=10.0, final_div_factor=10.0, anneal_strategy="linear")
+    >>> keras_lrs.schedule_values(schedule, 6)
+    array([0.1       , 1.        , 0.67      , 0.34      , 0.01      ,
+           0.01      ], dtype=float32)
+
+    Args:
+        max_learning_rate: the peak rate, a float >= 0.
+        total_steps: the length of the cycle, an integer > 0.
+        pct_start: the fraction of the cycle spent increasing, in (0, 1).
+        div_factor: the initial rate is `max_learning_rate / div_factor`.
+        final_div_factor: the final rate is the initial rate divided by this.
+        anneal_strategy: "cos" or "linear".
+        three_phase: come back to the initial rate before the final anneal.
+        name: optional name of the schedule.
+
+    Reference: Smith & Topin, "Super-Convergence: Very Fast Training of
+    Neural Networks Using Large Learning Rates" (2017).
+    """
+
+    def __init__(
+        self,
+        max_learning_rate,
+        total_steps,
+        pct_start=0.3,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        anneal_strategy="cos",
+        three_phase=False,
+        name=None,
+    ):
+        super().__init__(name=name)
+        self.max_learning_rate = check_non_negative(
+            "max_learning_rate", max_learning_rate
+        )
+        self.total_steps = check_steps("total_steps", total_steps)
+        self.pct_start = check_number("pct_start", pct_start)
+        if not 0 < self.pct_start < 1:
+            raise ValueError(
+                "Argument `pct_start` must be in (0, 1). "
+                f"Received: pct_start={pct_start!r}"
+            )
+        self.div_factor = check_positive("div_factor", div_factor)
+        self.final_div_factor = check_positive(
+            "final_div_factor", final_div_factor
+        )
+        self.anneal_strategy = check_choice(
+            "anneal_strategy", anneal_strategy, {"cos", "linear"}
+        )
+        self.three_phase = check_bool("three_phase", three_phase)
+        self._phases = self._make_phases()
+
+    def _make_phases(self):
+        """(last step, start rate, end rate) of each phase, as PyTorch has them."""
+        initial = self.max_learning_rate / self.div_factor
+        final = initial / self.final_div_factor
+        peak_step = float(self.pct_start * self.total_steps) - 1
+        last_step = self.total_steps - 1
+        if self.three_phase:
+            phases = [
+                (peak_step, initial, self.max_learning_rate),
+                (2 * peak_step, self.max_learning_rate, initial),
+                (last_step, initial, final),
+            ]
+        else:
+            phases = [
+                (peak_step, initial, self.max_learning_rate),
+                (last_step, self.max_learning_rate, final),
+            ]
+        previous = 0.0
+        for end, _, _ in phases:
+            if end <= previous:
+                raise ValueError(
+                    "Arguments `pct_start` and `total_steps` leave a phase of "
+                    "the cycle without steps (PyTorch would divide by zero): "
+                    "pct_start * total_steps must be > 1 and the phases must "
+                    "fit in total_steps. Received: "
+                    f"pct_start={self.pct_start!r}, "
+                    f"total_steps={self.total_steps!r}, "
+                    f"three_phase={self.three_phase!r}"
+                )
+            previous = end
+        return phases
+
+    def formula(self, step):
+        step = ops.minimum(as_float(step), self.total_steps - 1)
+        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+        value = None
+        previous = 0.0
+        for end, start_rate, end_rate in self._phases:
+            fraction = (step - previous) / (end - previous)
+            rate = anneal(shape, start_rate, end_rate, fraction)
+            value = rate if value is None else ops.where(step > previous, rate, value)
+            previous = end
+        return value
+
+
+@register
+class Cyclical(Schedule):
+    """Cyclical learning rates: a triangle wave between two rates.
+
+    Values are exactly those of PyTorch's `CyclicLR` after `t` steps. A cycle
+    rises from `base` to `max` over `step_size_up` steps and falls back over
+    `step_size_down`; the amplitude is scaled by 1 (`triangular`), halved
+    every cycle (`triangular2`) or multiplied by `gamma**t` (`exp_range`).
+    The phase is taken in integer arithmetic, exact up to step 2**31 - 1.
+
+    >>> schedule = keras_lrs.schedules.Cyclical(0.0, 1.0, step_size_up=2)
+    >>> keras_lrs.schedule_values(schedule, 5)
+    array([0. , 0.5, 1. , 0.5, 0. ], dtype=float32)
+
+    Args:
+        base_learning_rate: the bottom of the wave, a float >= 0.
+        max_learning_rate: the top of the wave, `>= base_learning_rate`.
+        step_size_up: steps from bottom to top, an integer > 0.
+        step_size_down: steps from top to bottom; `step_size_up` if None.
+        mode: "triangular", "triangular2" or "exp_range".
+        gamma: the factor of `exp_range` per step, in (0, 1].
+        name: optional name of the schedule.
+
+    Reference: Smith, "Cyclical Learning Rates for Training Neural Networks",
+    WACV 2017.
+    """
+
+    def __init__(
+        self,
+        base_learning_rate,
+        max_learning_rate,
+        step_size_up=2000,
+        step_size_down=None,
+        mode="triangular",
+        gamma=1.0,
+        name=None,
+    ):
+        super().__init__(name=name)
+        self.base_learning_rate = check_non_negative(
+            "base_learning_rate", base_learning_rate
+        )
+        self.max_learning_rate = check_non_negative(
+            "max_learning_rate", max_learning_rate
+        )
+        if self.max_learning_rate < self.base_learning_rate:
+            raise ValueError(
+                "Argument `max_learning_rate` must be >= base_learning_rate "
+                f"({self.base_learning_rate}). "
+                f"Received: max_learning_rate={max_learning_rate!r}"
+            )
+        self.step_size_up = check_steps("step_size_up", step_size_up)
+        if step_size_down is not None:
+            step_size_down = check_steps("step_size_down", step_size_down)
+        self.step_size_down = step_size_down
+        self.mode = check_choice(
+            "mode", mode, {"triangular", "triangular2", "exp_range"}
+        )
+        self.gamma = check_factor("gamma", gamma)
+
+    def formula(self, step):
+        up = self.step_size_up
+        down = self.step_size_down or up
+        cycle, offset = split_period(step, up + down)
+        height = ops.where(offset <= up, offset / up, (up + down - offset) / down)
+        if self.mode == "triangular2":
+            height = height * ops.power(0.5, as_float(cycle))
+        elif self.mode == "exp_range":
+            height = height * ops.power(self.gamma, as_float(step))
+        amplitude = self.max_learning_rate - self.base_learning_rate
+        return self.base_learning_rate + amplitude * height

@@ -1,0 +1,89 @@
+"""Warmup-stable-decay (the "trapezoidal" schedule of recent LLM training)."""
+
+from keras_lrs.schedules.base import (
+    Schedule,
+    check_choice,
+    check_non_negative,
+    check_steps,
+    evaluate,
+    register,
+)
+from keras_lrs.schedules.combinators import join, ramp
+
+
+@register
+class WarmupStableDecay(Schedule):
+    """Linear warmup, a long stable phase at the peak, then a short decay.
+
+    Values: a linear ramp `initial_learning_rate -> peak` over
+    `warmup_steps`, `peak` for `stable_steps`, then
+    `end + (peak - end) * f(q)` over `decay_steps` (`q` from 0 to 1) with
+    `f(q) = 1 - q` ("linear"), `(1 + cos(pi q)) / 2` ("cosine") or
+    `1 - sqrt(q)` ("sqrt"); `end` after.
+
+    >>> schedule = keras_lrs.schedules.WarmupStableDecay(1.0, 2, 1, 2)
+    >>> keras_lrs.schedule_values(schedule, 6)
+    array([0. , 0.5, 1. , 1. , 0.5, 0. ], dtype=float32)
+
+    Args:
+        peak_learning_rate: the rate of the stable phase, a float >= 0.
+        warmup_steps: an integer >= 0.
+        stable_steps: an integer >= 0.
+        decay_steps: an integer > 0.
+        end_learning_rate: the final rate, a float >= 0.
+        decay_shape: "linear", "cosine" or "sqrt".
+        initial_learning_rate: the rate at step 0, a float >= 0.
+        name: optional name of the schedule.
+
+    Reference: Hägele et al., "Scaling Laws and Compute-Optimal Training
+    Beyond Fixed Training Durations" (2024); Hu et al., "MiniCPM" (2024).
+    """
+
+    def __init__(
+        self,
+        peak_learning_rate,
+        warmup_steps,
+        stable_steps,
+        decay_steps,
+        end_learning_rate=0.0,
+        decay_shape="linear",
+        initial_learning_rate=0.0,
+        name=None,
+    ):
+        super().__init__(name=name)
+        self.peak_learning_rate = check_non_negative(
+            "peak_learning_rate", peak_learning_rate
+        )
+        self.warmup_steps = check_steps("warmup_steps", warmup_steps, 0)
+        self.stable_steps = check_steps("stable_steps", stable_steps, 0)
+        self.decay_steps = check_steps("decay_steps", decay_steps)
+        self.end_learning_rate = check_non_negative(
+            "end_learning_rate", end_learning_rate
+        )
+        self.decay_shape = check_choice(
+            "decay_shape", decay_shape, {"linear", "cosine", "sqrt"}
+        )
+        self.initial_learning_rate = check_non_negative(
+            "initial_learning_rate", initial_learning_rate
+        )
+
+    def formula(self, step):
+        peak = self.peak_learning_rate
+        warmup = max(self.warmup_steps, 1)  # with no warmup, never selected
+        return join(
+            step,
+            [
+                lambda local: ramp(
+                    local, warmup, self.initial_learning_rate, peak
+                ),
+                lambda local: evaluate(peak, local),
+                lambda local: ramp(
+                    local,
+                    self.decay_steps,
+                    peak,
+                    self.end_learning_rate,
+                    self.decay_shape,
+                ),
+            ],
+            [self.warmup_steps, self.warmup_steps + self.stable_steps],
+        )

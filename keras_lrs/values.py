@@ -1,0 +1,43 @@
+"""Evaluating a schedule over many steps at once."""
+
+import numpy as np
+from keras import ops
+
+
+def schedule_values(schedule, steps):
+    """The values of `schedule` at steps `0..steps-1`, or at an array of steps.
+
+    >>> schedule = keras_lrs.schedules.StepDecay(1.0, step_size=1, gamma=0.5)
+    >>> keras_lrs.schedule_values(schedule, 3)
+    array([1.  , 0.5 , 0.25], dtype=float32)
+
+    Args:
+        schedule: any `keras.optimizers.schedules.LearningRateSchedule`.
+        steps: an int (the number of steps from 0) or an array of steps.
+
+    Returns:
+        A float32 `numpy.ndarray` with one value per step.
+    """
+    if np.ndim(steps) == 0:
+        count = int(steps)
+        if count < 0:
+            raise ValueError(
+                f"Argument `steps` must be >= 0. Received: steps={steps!r}"
+            )
+        steps = np.arange(count)
+    steps = np.asarray(steps)
+    if steps.dtype.kind in "iu":
+        steps = steps.astype("int64" if steps.max(initial=0) > 2**31 - 1 else "int32")
+    else:
+        steps = steps.astype("float32")
+    try:
+        values = ops.convert_to_numpy(schedule(steps))
+    except Exception:  # noqa: BLE001 - not every schedule is elementwise
+        values = None
+    if values is None or values.shape != steps.shape:
+        # Schedules written for a scalar step only (Keras's CosineDecay with
+        # a warmup uses `ops.cond`): evaluate them one step at a time.
+        values = np.array(
+            [ops.convert_to_numpy(schedule(step)) for step in steps]
+        )
+    return values.astype("float32").reshape(steps.shape)
