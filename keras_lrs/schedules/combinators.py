@@ -48,7 +48,7 @@ class Warmup(Schedule):
 
     >>> schedule = keras_lrs.schedules.Warmup(
     ...     keras_lrs.schedules.CosineDecay(1.0, 2), warmup_steps=2)
-    >>> keras_lrs.schedule_values(schedule, 5)
+    >>> keras_lrs.schedule_values(schedule, 5).round(3)
     array([0. , 0.5, 1. , 0.5, 0. ], dtype=float32)
 
     Args:

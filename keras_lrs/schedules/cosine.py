@@ -33,9 +33,8 @@ class CosineDecay(Schedule):
     Restarts" (2017). For a warmup, wrap it: `Warmup(CosineDecay(...), W)`.
 
     >>> schedule = keras_lrs.schedules.CosineDecay(1.0, 4)
-    >>> keras_lrs.schedule_values(schedule, 5)
-    array([1.        , 0.85355335, 0.5       , 0.14644662, 0.        ],
-          dtype=float32)
+    >>> keras_lrs.schedule_values(schedule, 5).round(3)
+    array([1.   , 0.854, 0.5  , 0.146, 0.   ], dtype=float32)
 
     Args:
         initial_learning_rate: the rate at step 0, a float >= 0.

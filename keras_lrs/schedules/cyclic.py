@@ -32,9 +32,8 @@ class OneCycle(Schedule):
 
     >>> schedule = keras_lrs.schedules.OneCycle(1.0, 5, pct_start=0.4,
     ...     div_factor=10.0, final_div_factor=10.0, anneal_strategy="linear")
-    >>> keras_lrs.schedule_values(schedule, 6)
-    array([0.1       , 1.        , 0.67      , 0.34      , 0.01      ,
-           0.01      ], dtype=float32)
+    >>> keras_lrs.schedule_values(schedule, 6).round(3)
+    array([0.1 , 1.  , 0.67, 0.34, 0.01, 0.01], dtype=float32)
 
     Args:
         max_learning_rate: the peak rate, a float >= 0.
