@@ -247,8 +247,9 @@ def check_steps(name, value, minimum=1):
             f"Argument `{name}` must be an integer. {_received(name, value)}"
         )
     if number < minimum:
+        bound = "> 0" if minimum == 1 else f">= {minimum}"
         raise ValueError(
-            f"Argument `{name}` must be >= {minimum}. {_received(name, value)}"
+            f"Argument `{name}` must be {bound}. {_received(name, value)}"
         )
     return int(number)
 

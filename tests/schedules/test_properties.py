@@ -1,0 +1,136 @@
+"""Properties every schedule shares, parametrized over `tests.cases`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_lrs
+from tests.cases import CASE_NAMES, make
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = np.array(
+    [0, 1, 2, 3, 4, 5, 7, 11, 19, 31, 100, 1000, 10**6, 2**24 + 1, 2**31 - 1]
+)
+cases = pytest.mark.parametrize("name", CASE_NAMES)
+
+
+def test_cases_cover_every_public_schedule():
+    covered = {type(make(name)).__name__ for name in CASE_NAMES}
+    public = set(keras_lrs.schedules.__all__) - {"Schedule"}
+    assert public <= covered, f"missing from tests/cases.py: {public - covered}"
+
+
+@cases
+def test_finite_and_non_negative_at_any_step(name):
+    values = keras_lrs.schedule_values(make(name), STEPS)
+    assert values.shape == STEPS.shape
+    assert np.all(np.isfinite(values)), values
+    assert np.all(values >= 0), values
+
+
+@cases
+def test_config_round_trip_through_json(name):
+    schedule = make(name)
+    serialized = json.dumps(keras.optimizers.schedules.serialize(schedule))
+    restored = keras.optimizers.schedules.deserialize(json.loads(serialized))
+    assert type(restored) is type(schedule)
+    assert restored.get_config() == schedule.get_config()
+    np.testing.assert_array_equal(
+        keras_lrs.schedule_values(restored, STEPS),
+        keras_lrs.schedule_values(schedule, STEPS),
+    )
+
+
+@cases
+def test_scalar_step_agrees_with_vectorized_values(name):
+    schedule = make(name)
+    one_by_one = [float(ops.convert_to_numpy(schedule(int(t)))) for t in STEPS]
+    np.testing.assert_allclose(
+        np.array(one_by_one, "float32"),
+        keras_lrs.schedule_values(schedule, STEPS),
+        rtol=1e-6,
+    )
+
+
+def _values_on(backend):
+    """Every case's values at STEPS, computed in a fresh process on `backend`."""
+    script = (
+        "import json, sys, keras_lrs\n"
+        "from tests.cases import CASE_NAMES, make\n"
+        "from tests.schedules.test_properties import STEPS\n"
+        "json.dump({n: keras_lrs.schedule_values(make(n), STEPS).tolist()"
+        " for n in CASE_NAMES}, sys.stdout)\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _installed_backends():
+    modules = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+    installed = []
+    for backend, module in modules.items():
+        probe = subprocess.run(
+            [sys.executable, "-c", f"import {module}"], capture_output=True
+        )
+        if probe.returncode == 0:
+            installed.append(backend)
+    return installed
+
+
+def test_same_values_on_every_backend():
+    others = [b for b in _installed_backends() if b != keras.backend.backend()]
+    if not others:
+        pytest.skip("only one Keras backend is installed")
+    here = {n: keras_lrs.schedule_values(make(n), STEPS) for n in CASE_NAMES}
+    for backend in others:
+        there = _values_on(backend)
+        for name in CASE_NAMES:
+            np.testing.assert_allclose(
+                np.array(there[name], "float32"), here[name], rtol=1e-6,
+                err_msg=f"{name}: {backend} vs {keras.backend.backend()}",
+            )
+
+
+def _mean_prediction(y_true, y_pred):
+    # d(loss)/d(kernel) is exactly 1 for inputs of ones, so plain SGD moves
+    # the kernel by exactly -learning_rate(t) at step t.
+    return ops.mean(y_pred)
+
+
+@cases
+def test_trains_inside_a_compiled_step(name):
+    schedule = make(name)
+    # Keras allows steps_per_execution > 1 on TensorFlow and JAX only.
+    per_execution = 1 if keras.backend.backend() == "torch" else 8
+    model = keras.Sequential(
+        [
+            keras.Input((1,)),
+            keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(schedule),
+        loss=_mean_prediction,
+        jit_compile=True,
+        steps_per_execution=per_execution,
+    )
+    steps = 24
+    x = np.ones((steps, 1), "float32")
+    model.fit(x, x, batch_size=1, epochs=1, shuffle=False, verbose=0)
+
+    assert int(ops.convert_to_numpy(model.optimizer.iterations)) == steps
+    applied = -float(model.get_weights()[0][0, 0])
+    expected = keras_lrs.schedule_values(schedule, steps).astype("float64").sum()
+    np.testing.assert_allclose(applied, expected, rtol=1e-5)
