@@ -3,6 +3,8 @@
 import numpy as np
 from keras import ops
 
+from keras_lrs.schedules.base import MAX_STEP, check_steps
+
 
 def schedule_values(schedule, steps):
     """The values of `schedule` at steps `0..steps-1`, or at an array of steps.
@@ -19,16 +21,15 @@ def schedule_values(schedule, steps):
         A float32 `numpy.ndarray` with one value per step.
     """
     if np.ndim(steps) == 0:
-        count = int(steps)
-        if count < 0:
-            raise ValueError(
-                f"Argument `steps` must be >= 0. Received: steps={steps!r}"
-            )
-        steps = np.arange(count)
+        steps = np.arange(check_steps("steps", steps, minimum=0))
     steps = np.asarray(steps)
-    if steps.dtype.kind in "iu":
-        steps = steps.astype("int64" if steps.max(initial=0) > 2**31 - 1 else "int32")
-    else:
+    if steps.size and steps.min() < 0:
+        raise ValueError(
+            f"Argument `steps` must hold steps >= 0. Received: steps={steps!r}"
+        )
+    if steps.dtype.kind in "iu" and steps.max(initial=0) <= MAX_STEP:
+        steps = steps.astype("int32")
+    else:  # fractional steps, or beyond the int32 range of JAX's step
         steps = steps.astype("float32")
     try:
         values = ops.convert_to_numpy(schedule(steps))
@@ -41,3 +42,4 @@ def schedule_values(schedule, steps):
             [ops.convert_to_numpy(schedule(step)) for step in steps]
         )
     return values.astype("float32").reshape(steps.shape)
+
