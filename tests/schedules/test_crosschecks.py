@@ -1,11 +1,13 @@
-"""The numeric cross-checks of SPEC.md: our schedules equal Keras's and PyTorch's.
+"""The numeric cross-checks of SPEC.md: ours equal Keras's and PyTorch's.
 
-- `CosineRestarts(..., end_learning_rate=0)` == Keras's `CosineDecayRestarts(alpha=0)`
+- `CosineRestarts(..., end_learning_rate=0)` == Keras's
+  `CosineDecayRestarts(..., alpha=0)`
 - `PolynomialDecay` == Keras's `PolynomialDecay`
 - `Warmup(CosineDecay(peak, D, end), W, init)` == Keras's
   `CosineDecay(init, D, alpha=end/peak, warmup_target=peak, warmup_steps=W)`
 - `OneCycle` == PyTorch's `OneCycleLR`, `Cyclical` == `CyclicLR`,
-  `CosineRestarts(m_mul=1, integer t_mul, end)` == `CosineAnnealingWarmRestarts`
+  `CosineRestarts(m_mul=1, integer t_mul, end)` ==
+  `CosineAnnealingWarmRestarts(T_0, T_mult, eta_min=end)`
 
 Each is compared at every step over several periods (or the whole schedule).
 """
@@ -45,16 +47,56 @@ def keras_values(schedule, steps):
 
 def keras_values_one_by_one(schedule, steps):
     """For Keras schedules that branch with `ops.cond` on a scalar step."""
-    return np.array(
-        [ops.convert_to_numpy(schedule(np.int32(step))) for step in steps]
+    steps = np.asarray(steps, dtype="int32")
+    if keras.backend.backend() == "jax":
+        # Eager JAX traces both branches of `ops.cond` at every call (~0.1 s
+        # a step); under `vectorized_map` (jax.vmap) Keras's same two
+        # branches run once for all the steps.
+        return ops.convert_to_numpy(ops.vectorized_map(schedule, steps))
+    return np.array([ops.convert_to_numpy(schedule(step)) for step in steps])
+
+
+def assert_same_as_keras(ours, theirs, exact, largest_rate):
+    """Ours equals Keras's at every step, unless Keras's rounding is at fault.
+
+    Keras's float32 formulas lose more than ours at a few steps: its
+    restarts find the cycle with `floor(log(1 - t/first * (1 - t_mul)) /
+    log(t_mul))` and then take `t/first - sum_of_earlier_cycles`, which
+    cancels in float32 (on the TensorFlow backend, first=4, t_mul=1.5,
+    initial 0.1: Keras gives 0.02500004 at t=46, where the value is exactly
+    0.025 and ours is 0.025 to 3e-9), and `(1 - t/D)**0.5` near the end of a
+    `PolynomialDecay` amplifies the rounding of `t/D` (D=100, power 0.5, on
+    JAX: Keras 0.01000002 at t=99, exactly 0.01, ours 0.0100000007). No
+    tolerance is loosened for that: a step where ours and Keras's differ is
+    left out only with proof that it is Keras's rounding, namely that ours
+    agrees with the exact float64 value (`exact`) at the usual tolerance and
+    Keras's value is further from it than ours; and such steps must stay
+    rare (at most 1% of the steps).
+    """
+    ours = np.asarray(ours, dtype=np.float64)
+    theirs = np.asarray(theirs, dtype=np.float64)
+    exact = np.asarray(exact, dtype=np.float64)
+    atol = ATOL_PER_UNIT_RATE * largest_rate
+    ours_error = np.abs(ours - exact)
+    keras_error = np.abs(theirs - exact)
+    differ = np.abs(ours - theirs) > atol + RTOL * np.abs(theirs)
+    ours_right = ours_error <= atol + RTOL * np.abs(exact)
+    keras_rounding = differ & ours_right & (keras_error > ours_error)
+    assert keras_rounding.sum() <= max(1, len(ours) // 100), (
+        "Keras's own rounding blamed at too many steps: "
+        f"{np.flatnonzero(keras_rounding)}"
     )
+    assert_same(ours[~keras_rounding], theirs[~keras_rounding], largest_rate)
 
 
 # --- Keras: CosineDecayRestarts ------------------------------------------
+#
+# Each Keras comparison also computes the exact float64 value, used only to
+# judge Keras's own rounding (see `assert_same_as_keras`).
 
 
 def float64_restarts(t, initial, first, t_mul, m_mul):
-    """SGDR in float64, walking the cycles (to judge Keras's own rounding)."""
+    """SGDR in float64, walking the cycles."""
     cycle, start, length = 0, 0.0, float(first)
     while t >= start + length:
         start += length
@@ -81,7 +123,7 @@ def float64_restarts(t, initial, first, t_mul, m_mul):
 )
 def test_cosine_restarts_equals_keras(first_decay_steps, t_mul, m_mul):
     initial = 0.1
-    # Five cycles (t_mul = 1: four periods), and one step into the next.
+    # Five cycles (t_mul = 1: four), and one step into the next.
     if t_mul == 1:
         num_steps = 4 * first_decay_steps + 1
     else:
@@ -100,31 +142,22 @@ def test_cosine_restarts_equals_keras(first_decay_steps, t_mul, m_mul):
         ),
         steps,
     )
-    # Keras finds the cycle with float32 `floor(log(1 - t/first * (1 - t_mul))
-    # / log(t_mul))` and then takes `t/first - sum_of_earlier_cycles`, a
-    # float32 cancellation: at a few steps (on the TensorFlow backend, e.g.
-    # t=46 for first=4, t_mul=1.5, where Keras gives 0.0250000387 against the
-    # exact 0.025) its value is off the float64 truth by more than float32
-    # resolution, and at an exact restart its floor can round down. Those
-    # steps, and only those, are left out of the comparison, after proving
-    # that it is Keras's rounding: Keras disagrees with the float64 reference
-    # there while ours agrees.
-    exact = np.array(
-        [
-            float64_restarts(int(t), initial, first_decay_steps, t_mul, m_mul)
-            for t in steps
-        ]
-    )
-    tolerance = ATOL_PER_UNIT_RATE * initial + RTOL * np.abs(exact)
-    keras_rounding = np.abs(theirs - exact) > tolerance
-    assert_same(ours[keras_rounding], exact[keras_rounding], initial)
-    assert keras_rounding.sum() <= max(1, len(steps) // 100), (
-        f"Keras off its float64 value at too many steps: {steps[keras_rounding]}"
-    )
-    assert_same(ours[~keras_rounding], theirs[~keras_rounding], initial)
+    exact = [
+        float64_restarts(int(t), initial, first_decay_steps, t_mul, m_mul)
+        for t in steps
+    ]
+    assert_same_as_keras(ours, theirs, exact, initial)
 
 
 # --- Keras: PolynomialDecay ---------------------------------------------
+
+
+def float64_polynomial(t, initial, decay_steps, end, power, cycle):
+    if cycle:
+        span = decay_steps * max(1, math.ceil(t / decay_steps))
+    else:
+        span, t = decay_steps, min(t, decay_steps)
+    return end + (initial - end) * ((span - t) / span) ** power
 
 
 @pytest.mark.parametrize("cycle", [False, True])
@@ -148,10 +181,23 @@ def test_polynomial_decay_equals_keras(
     theirs = keras_values(
         keras.optimizers.schedules.PolynomialDecay(**arguments), steps
     )
-    assert_same(ours, theirs, initial)
+    exact = [
+        float64_polynomial(
+            int(t), initial, decay_steps, end_learning_rate, power, cycle
+        )
+        for t in steps
+    ]
+    assert_same_as_keras(ours, theirs, exact, initial)
 
 
 # --- Keras: CosineDecay with a warmup -------------------------------------
+
+
+def float64_warmup_cosine(t, peak, decay_steps, end, warmup_steps, initial):
+    if t < warmup_steps:
+        return initial + (peak - initial) * t / warmup_steps
+    fraction = min(t - warmup_steps, decay_steps) / decay_steps
+    return end + (peak - end) * (1 + math.cos(math.pi * fraction)) / 2
 
 
 @pytest.mark.parametrize(
@@ -183,14 +229,20 @@ def test_warmup_cosine_decay_equals_keras_cosine_decay_with_warmup(
         ),
         steps,
     )
-    assert_same(ours, theirs, peak)
+    exact = [
+        float64_warmup_cosine(
+            int(t), peak, decay_steps, end, warmup_steps, initial
+        )
+        for t in steps
+    ]
+    assert_same_as_keras(ours, theirs, exact, peak)
 
 
 # --- PyTorch ---------------------------------------------------------------
 
 
 def torch_values(torch, make_scheduler, learning_rate, num_steps):
-    """The rate after t calls to `scheduler.step()`, for t in 0..num_steps-1."""
+    """The rate after t calls to `scheduler.step()`, t in 0..num_steps-1."""
     parameter = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([parameter], lr=learning_rate, momentum=0.0)
     scheduler = make_scheduler(optimizer)

@@ -120,7 +120,9 @@ def half_cosine(fraction):
     return (1 + math.cos(math.pi * fraction)) / 2
 
 
-def ref_cosine_decay(t, initial_learning_rate, decay_steps, end_learning_rate=0.0):
+def ref_cosine_decay(
+    t, initial_learning_rate, decay_steps, end_learning_rate=0.0
+):
     fraction = min(t, decay_steps) / decay_steps
     return end_learning_rate + (
         initial_learning_rate - end_learning_rate
@@ -187,8 +189,10 @@ def ref_one_cycle(
         if t <= phase_end or phase_end == total_steps - 1:
             fraction = (t - phase_start) / (phase_end - phase_start)
             if anneal_strategy == "cos":
-                return end_rate + (start_rate - end_rate) * half_cosine(fraction)
-            return start_rate + (end_rate - start_rate) * fraction
+                remaining = half_cosine(fraction)
+            else:
+                remaining = 1 - fraction
+            return end_rate + (start_rate - end_rate) * remaining
         phase_start = phase_end
     raise AssertionError("unreachable")
 
@@ -214,7 +218,8 @@ def ref_cyclical(
         height *= 0.5**cycle
     elif mode == "exp_range":
         height *= gamma**t
-    return base_learning_rate + (max_learning_rate - base_learning_rate) * height
+    amplitude = max_learning_rate - base_learning_rate
+    return base_learning_rate + amplitude * height
 
 
 def ref_warmup_stable_decay(
@@ -248,7 +253,9 @@ def value_of(piece, t):
     return piece(t) if callable(piece) else piece
 
 
-def ref_warmup(t, schedule, warmup_steps, initial_learning_rate=0.0, shape="linear"):
+def ref_warmup(
+    t, schedule, warmup_steps, initial_learning_rate=0.0, shape="linear"
+):
     if t >= warmup_steps:
         return value_of(schedule, t - warmup_steps)
     start, target = initial_learning_rate, value_of(schedule, 0)
@@ -256,7 +263,7 @@ def ref_warmup(t, schedule, warmup_steps, initial_learning_rate=0.0, shape="line
     if shape == "linear":
         return start + (target - start) * fraction
     if shape == "cosine":
-        return start + (target - start) * (1 - math.cos(math.pi * fraction)) / 2
+        return start + (target - start) * (1 - half_cosine(fraction))
     return start * (target / start) ** fraction  # exponential: geometric
 
 
@@ -298,7 +305,9 @@ keras_exponential = keras.optimizers.schedules.ExponentialDecay
 CASES = [
     same_args(lrs.Constant, ref_constant, 0.1, length=10, id="Constant"),
     # StepDecay / MultiStepDecay / PiecewiseConstant
-    same_args(lrs.StepDecay, ref_step_decay, 0.1, 30, length=200, id="StepDecay"),
+    same_args(
+        lrs.StepDecay, ref_step_decay, 0.1, 30, length=200, id="StepDecay"
+    ),
     same_args(
         lrs.StepDecay, ref_step_decay, 1.0, 7, gamma=0.5,
         min_learning_rate=0.02, length=70, id="StepDecay-min",
@@ -365,7 +374,10 @@ CASES = [
         for cycle in (False, True)
     ],
     # CosineDecay / CosineRestarts
-    same_args(lrs.CosineDecay, ref_cosine_decay, 1.0, 100, length=100, id="CosineDecay"),
+    same_args(
+        lrs.CosineDecay, ref_cosine_decay, 1.0, 100, length=100,
+        id="CosineDecay",
+    ),
     same_args(
         lrs.CosineDecay, ref_cosine_decay, 0.1, 77, 1e-3, length=77,
         id="CosineDecay-end",
@@ -414,7 +426,9 @@ CASES = [
         cycle_limit=5, length=25, id="CosineRestarts-tmul1.5-cycle_limit",
     ),
     # OneCycle
-    same_args(lrs.OneCycle, ref_one_cycle, 1.0, 100, length=100, id="OneCycle-cos"),
+    same_args(
+        lrs.OneCycle, ref_one_cycle, 1.0, 100, length=100, id="OneCycle-cos"
+    ),
     same_args(
         lrs.OneCycle, ref_one_cycle, 1.0, 100, anneal_strategy="linear",
         length=100, id="OneCycle-linear",
@@ -649,7 +663,7 @@ def cyclical_steps(step_size_up, step_size_down):
 
 
 def near_max(boundaries):
-    """The last boundaries, the step before and after each, and the last steps."""
+    """The last boundaries, the steps around each, and the last two steps."""
     last = sorted(boundaries)[-3:]
     steps = {MAX_STEP - 1, MAX_STEP}
     for boundary in last:
@@ -701,7 +715,9 @@ NEAR_MAX_CASES = [
 ]
 
 
-@pytest.mark.parametrize("make_schedule, reference, boundaries", NEAR_MAX_CASES)
+@pytest.mark.parametrize(
+    "make_schedule, reference, boundaries", NEAR_MAX_CASES
+)
 def test_periodic_schedules_are_right_near_max_step(
     make_schedule, reference, boundaries
 ):
