@@ -1,0 +1,6 @@
+"""Callbacks: plateau reduction with any schedule, per-step rate logging."""
+
+from keras_lrs.callbacks.plateau import ReduceLROnPlateau
+from keras_lrs.callbacks.scaling import ScaledSchedule
+
+__all__ = ["ReduceLROnPlateau", "ScaledSchedule"]

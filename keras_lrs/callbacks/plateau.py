@@ -1,0 +1,230 @@
+"""Lower the learning rate when a metric stops improving, with any schedule."""
+
+import math
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lrs.callbacks.scaling import (
+    current_rate,
+    enable_scaling,
+    rate_state,
+    schedule_and_scale,
+)
+from keras_lrs.schedules.base import (
+    check_choice,
+    check_non_negative,
+    check_number,
+    check_steps,
+)
+
+_MAX_METRICS = ("acc", "auc", "precision", "recall")
+
+
+class ReduceLROnPlateau(keras.callbacks.Callback):
+    """Lowers the learning rate when a monitored metric has stopped improving.
+
+    A drop-in replacement for `keras.callbacks.ReduceLROnPlateau` that also
+    works when the optimizer's learning rate is a `LearningRateSchedule`
+    (Keras's raises `TypeError` there): the schedule keeps its shape and is
+    multiplied by a scale that this callback lowers, inside the compiled
+    train step and without recompiling it, on every backend.
+
+    Decision rule (PyTorch's `ReduceLROnPlateau`): `best` starts at +inf
+    ("min") or -inf ("max"). An epoch's value `a` improves when, in "min"
+    mode, `a < best * (1 - threshold)` ("rel") or `a < best - threshold`
+    ("abs"); in "max" mode, `a > best * (1 + threshold)` or
+    `a > best + threshold`. Otherwise the epoch is bad (a NaN value is bad).
+    An epoch inside the cooldown counts the cooldown down and resets the bad
+    epochs. When the bad epochs exceed `patience`, the effective rate `old`
+    becomes `max(old * factor, min_lr)` if that lowers it by more than
+    `eps`; the cooldown starts and the bad epochs reset. Note: Keras's own
+    callback reduces after `patience` bad epochs, this one (like PyTorch's)
+    after `patience + 1`.
+
+    Epochs before `start_from_epoch`, and epochs that end while the
+    schedule is still warming up (`t < schedule.warmup_steps`, as with
+    `Warmup`, `WarmupStableDecay` or Keras's `CosineDecay`), are not
+    counted. The reduced rate is saved with the model (`model.save`); the
+    counters are saved with its weights, so they survive a resumption with
+    `keras.callbacks.BackupAndRestore` (list this callback before it, so
+    that a checkpoint taken at the end of an epoch includes that epoch's
+    decision). Writes `logs["learning_rate"]`, the rate during the epoch.
+
+    Args:
+        monitor: the metric to watch, e.g. "val_loss".
+        mode: "min", "max", or "auto" ("max" for names containing "acc",
+            "auc", "precision" or "recall", else "min").
+        factor: the rate is multiplied by this, in (0, 1).
+        patience: bad epochs tolerated before a reduction, an integer >= 0.
+        threshold: how much better a value must be to count as better.
+        threshold_mode: "rel" or "abs".
+        cooldown: epochs to wait after a reduction, an integer >= 0.
+        min_lr: the effective rate is never reduced below this, >= 0.
+        eps: reductions smaller than this are skipped.
+        start_from_epoch: epochs before this one are not counted.
+        verbose: 1 prints a line at each reduction.
+        min_delta: Keras's argument; if given, sets `threshold=min_delta`
+            and `threshold_mode="abs"`.
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        mode="auto",
+        factor=0.1,
+        patience=10,
+        threshold=1e-4,
+        threshold_mode="rel",
+        cooldown=0,
+        min_lr=0.0,
+        eps=1e-8,
+        start_from_epoch=0,
+        verbose=0,
+        min_delta=None,
+    ):
+        super().__init__()
+        if not isinstance(monitor, str):
+            raise ValueError(
+                f"Argument `monitor` must be a string. Received: monitor={monitor!r}"
+            )
+        self.monitor = monitor
+        check_choice("mode", mode, {"auto", "min", "max"})
+        if mode == "auto":
+            lowered = monitor.lower()
+            mode = "max" if any(k in lowered for k in _MAX_METRICS) else "min"
+        self.mode = mode
+        self.factor = check_number("factor", factor)
+        if not 0 < self.factor < 1:
+            raise ValueError(
+                f"Argument `factor` must be in (0, 1). Received: factor={factor!r}"
+            )
+        self.patience = check_steps("patience", patience, minimum=0)
+        if min_delta is not None:
+            threshold, threshold_mode = min_delta, "abs"
+            self.threshold = check_non_negative("min_delta", min_delta)
+        else:
+            self.threshold = check_non_negative("threshold", threshold)
+        self.threshold_mode = check_choice(
+            "threshold_mode", threshold_mode, {"rel", "abs"}
+        )
+        self.cooldown = check_steps("cooldown", cooldown, minimum=0)
+        self.min_lr = check_non_negative("min_lr", min_lr)
+        self.eps = check_non_negative("eps", eps)
+        self.start_from_epoch = check_steps(
+            "start_from_epoch", start_from_epoch, minimum=0
+        )
+        self.verbose = verbose
+        self.min_delta = min_delta
+        self._warned_missing = False
+
+    # --- state, kept in variables saved with the optimizer ----------------
+
+    def set_model(self, model):
+        super().set_model(model)
+        if getattr(model, "optimizer", None) is None:
+            return  # not compiled yet; Keras calls set_model again in fit
+        self._scale = enable_scaling(model)
+        state = rate_state(model.optimizer)
+        worst = math.inf if self.mode == "min" else -math.inf
+        # `best` is a float64 kept bit for bit in two int32 words (JAX has no
+        # 64-bit variables by default).
+        self._best = state.counter("plateau_best", _float64_words(worst), "int32")
+        self._bad_epochs = state.counter("plateau_bad_epochs", 0, "int32")
+        self._cooldown_left = state.counter("plateau_cooldown_left", 0, "int32")
+
+    @property
+    def best(self):
+        return _float64_from_words(ops.convert_to_numpy(self._best))
+
+    @property
+    def bad_epochs(self):
+        return int(ops.convert_to_numpy(self._bad_epochs))
+
+    @property
+    def cooldown_left(self):
+        return int(ops.convert_to_numpy(self._cooldown_left))
+
+    # --- the decision ------------------------------------------------------
+
+    def is_better(self, value, best):
+        if self.mode == "min":
+            if self.threshold_mode == "rel":
+                return value < best * (1 - self.threshold)
+            return value < best - self.threshold
+        if self.threshold_mode == "rel":
+            return value > best * (1 + self.threshold)
+        return value > best + self.threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        logs["learning_rate"] = current_rate(optimizer)
+        if self.monitor not in logs:
+            self._warn_missing(logs)
+            return
+        if epoch < self.start_from_epoch or self._warming_up(optimizer):
+            return
+        value = float(logs[self.monitor])
+        best, bad_epochs, cooldown_left = (
+            self.best,
+            self.bad_epochs,
+            self.cooldown_left,
+        )
+        if self.is_better(value, best):
+            best, bad_epochs = value, 0
+        else:
+            bad_epochs += 1
+        if cooldown_left > 0:
+            cooldown_left -= 1
+            bad_epochs = 0
+        if bad_epochs > self.patience:
+            self._reduce(epoch)
+            cooldown_left, bad_epochs = self.cooldown, 0
+        self._best.assign(_float64_words(best))
+        self._bad_epochs.assign(bad_epochs)
+        self._cooldown_left.assign(cooldown_left)
+
+    def _reduce(self, epoch):
+        optimizer = self.model.optimizer
+        old = current_rate(optimizer)
+        new = max(old * self.factor, self.min_lr)
+        if old - new <= self.eps:
+            return
+        schedule, _ = schedule_and_scale(optimizer)
+        if schedule is None:
+            self._scale.assign(new)
+        else:
+            self._scale.assign(float(ops.convert_to_numpy(self._scale)) * new / old)
+        if self.verbose:
+            print(
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
+                f"rate to {new:.6g}."
+            )
+
+    def _warming_up(self, optimizer):
+        schedule, _ = schedule_and_scale(optimizer)
+        warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
+        step = int(ops.convert_to_numpy(optimizer.iterations))
+        return step < warmup_steps
+
+    def _warn_missing(self, logs):
+        if self._warned_missing:
+            return
+        self._warned_missing = True
+        warnings.warn(
+            f"ReduceLROnPlateau monitors `{self.monitor}`, which is not in the "
+            f"logs; the learning rate is left as it is. Available metrics: "
+            f"{', '.join(sorted(logs)) or 'none'}.",
+            stacklevel=2,
+        )
+
+
+def _float64_words(value):
+    return np.array([value], dtype=np.float64).view(np.int32)
+
+
+def _float64_from_words(words):
+    return float(np.asarray(words, dtype=np.int32).view(np.float64)[0])
