@@ -1,0 +1,231 @@
+"""The learning-rate range test (Smith, 2017; fastai's `lr_find`)."""
+
+import dataclasses
+import itertools
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lrs.schedules.base import (
+    check_choice,
+    check_number,
+    check_positive,
+    check_steps,
+)
+from keras_lrs.schedules.combinators import Warmup
+from keras_lrs.values import schedule_values
+
+
+@dataclasses.dataclass
+class LRFinderResult:
+    """What `find_learning_rate` recorded, one entry per step it took.
+
+    Attributes:
+        learning_rates: the rate of each step.
+        losses: the loss of each step's batch (not Keras's running mean).
+        smoothed_losses: their bias-corrected exponential moving average.
+    """
+
+    learning_rates: np.ndarray
+    losses: np.ndarray
+    smoothed_losses: np.ndarray
+
+    def suggestion(self, method="steepest"):
+        """A learning rate to train with.
+
+        Methods: "steepest", the rate where the smoothed loss falls fastest
+        against log(rate); "minimum", the rate of the smoothed loss's minimum
+        divided by 10; "valley", the middle of the longest stretch over which
+        the smoothed loss keeps falling (fastai's "valley").
+        """
+        check_choice("method", method, {"steepest", "minimum", "valley"})
+        finite = np.isfinite(self.smoothed_losses)
+        rates, losses = self.learning_rates[finite], self.smoothed_losses[finite]
+        if len(rates) < 3:
+            raise ValueError(
+                "The range test recorded fewer than 3 finite losses; run it "
+                f"with more steps or a lower start rate. Received: {len(rates)} "
+                "finite losses."
+            )
+        if method == "minimum":
+            return float(rates[np.argmin(losses)] / 10)
+        if method == "steepest":
+            return float(rates[np.argmin(np.gradient(losses, np.log(rates)))])
+        start, end = _longest_descent(losses)
+        return float(rates[(start + end) // 2])
+
+    def plot(self, ax=None):
+        """The smoothed loss against the rate (log scale), suggestions marked."""
+        from keras_lrs.plotting import pyplot
+
+        if ax is None:
+            _, ax = pyplot().subplots()
+        ax.plot(self.learning_rates, self.losses, alpha=0.3, label="loss")
+        ax.plot(self.learning_rates, self.smoothed_losses, label="smoothed loss")
+        for method, marker in (("steepest", "o"), ("valley", "s")):
+            try:
+                rate = self.suggestion(method)
+            except ValueError:
+                continue
+            index = np.argmin(np.abs(self.learning_rates - rate))
+            ax.plot(rate, self.smoothed_losses[index], marker, label=f"{method}: {rate:.2g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return ax
+
+
+def _longest_descent(losses):
+    """First and last index of the longest strictly decreasing subsequence."""
+    length = np.ones(len(losses), dtype=int)
+    start = np.arange(len(losses))
+    for i in range(1, len(losses)):
+        earlier = np.flatnonzero(losses[:i] > losses[i])
+        if len(earlier):
+            j = earlier[np.argmax(length[earlier])]
+            length[i], start[i] = length[j] + 1, start[j]
+    end = int(np.argmax(length))
+    return int(start[end]), end
+
+
+def find_learning_rate(
+    model,
+    x,
+    y=None,
+    *,
+    batch_size=None,
+    start_learning_rate=1e-7,
+    end_learning_rate=10.0,
+    num_steps=100,
+    mode="exponential",
+    smoothing=0.98,
+    divergence_threshold=4.0,
+    verbose=1,
+):
+    """Trains briefly with a rising rate and records the loss of each batch.
+
+    The rate goes from `start_learning_rate` to `end_learning_rate` over
+    `num_steps` steps, geometrically ("exponential") or linearly. The test
+    stops early once the smoothed loss exceeds `divergence_threshold` times
+    its minimum, or is NaN. Afterwards the model is exactly as it was: its
+    weights, the optimizer's variables and `optimizer.iterations` are
+    restored bit for bit, and so is the optimizer's learning rate.
+
+    Args:
+        model: a compiled Keras model.
+        x: input arrays (with `y`), or an iterable of `(x, y)` batches such
+            as a `tf.data.Dataset`; cycled through if shorter than
+            `num_steps` batches.
+        y: target arrays, when `x` holds arrays.
+        batch_size: the batch size for arrays (default 32).
+        start_learning_rate: the first rate, > 0.
+        end_learning_rate: the last rate, > `start_learning_rate`.
+        num_steps: the number of steps, an integer >= 2.
+        mode: "exponential" or "linear".
+        smoothing: the factor of the loss's moving average, in [0, 1).
+        divergence_threshold: stop once the smoothed loss exceeds this many
+            times its minimum, > 1.
+        verbose: 1 shows a progress bar.
+
+    Returns:
+        An `LRFinderResult`.
+
+    Reference: Smith, "Cyclical Learning Rates for Training Neural
+    Networks", WACV 2017, section 3.3.
+    """
+    start = check_positive("start_learning_rate", start_learning_rate)
+    end = check_positive("end_learning_rate", end_learning_rate)
+    if start >= end:
+        raise ValueError(
+            "Argument `start_learning_rate` must be < end_learning_rate "
+            f"({end}). Received: start_learning_rate={start_learning_rate!r}"
+        )
+    num_steps = check_steps("num_steps", num_steps, minimum=2)
+    check_choice("mode", mode, {"exponential", "linear"})
+    smoothing = check_number("smoothing", smoothing)
+    if not 0 <= smoothing < 1:
+        raise ValueError(
+            f"Argument `smoothing` must be in [0, 1). Received: smoothing={smoothing!r}"
+        )
+    threshold = check_number("divergence_threshold", divergence_threshold)
+    if threshold <= 1:
+        raise ValueError(
+            "Argument `divergence_threshold` must be > 1. "
+            f"Received: divergence_threshold={divergence_threshold!r}"
+        )
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("The model must be compiled before the range test.")
+
+    batches = _batches(x, y, batch_size or 32)
+    first = next(batches)
+    batches = itertools.chain([first], batches)
+    if not model.built:
+        model(first[0])
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    ramp = Warmup(end, num_steps - 1, start, shape=mode)
+    rates = schedule_values(ramp, num_steps)
+
+    saved_weights = [ops.convert_to_numpy(v) for v in model.variables]
+    saved_optimizer = [ops.convert_to_numpy(v) for v in optimizer.variables]
+    saved_rate = optimizer._learning_rate
+    losses = []
+    try:
+        optimizer._learning_rate = ramp
+        optimizer.iterations.assign(0)
+        model.train_function = None
+        progress = keras.utils.Progbar(num_steps) if verbose else None
+        smoothed, best = [], math.inf
+        average = 0.0
+        for step in range(num_steps):
+            batch_x, batch_y = next(batches)
+            logs = model.train_on_batch(batch_x, batch_y, return_dict=True)
+            loss = float(logs["loss"])
+            losses.append(loss)
+            average = smoothing * average + (1 - smoothing) * loss
+            smoothed.append(average / (1 - smoothing ** (step + 1)))
+            best = min(best, smoothed[-1])
+            if progress is not None:
+                progress.update(step + 1, [("loss", loss), ("learning_rate", rates[step])])
+            if not math.isfinite(smoothed[-1]) or smoothed[-1] > threshold * best:
+                break
+    finally:
+        optimizer._learning_rate = saved_rate
+        for variable, value in zip(model.variables, saved_weights):
+            variable.assign(value)
+        for variable, value in zip(optimizer.variables, saved_optimizer):
+            variable.assign(value)
+        model.train_function = None
+    count = len(losses)
+    return LRFinderResult(
+        learning_rates=rates[:count].astype("float64"),
+        losses=np.array(losses),
+        smoothed_losses=np.array(smoothed),
+    )
+
+
+def _batches(x, y, batch_size):
+    """An endless iterator of (x, y) batches."""
+    if y is not None or isinstance(x, np.ndarray):
+        arrays = [np.asarray(x)] + ([] if y is None else [np.asarray(y)])
+        count = len(arrays[0])
+        position = 0
+        while True:
+            index = np.arange(position, position + batch_size) % count
+            position = (position + batch_size) % count
+            batch = [array[index] for array in arrays]
+            yield batch[0], (batch[1] if len(batch) > 1 else None)
+    while True:
+        empty = True
+        for batch in x:
+            empty = False
+            if isinstance(batch, (tuple, list)):
+                yield batch[0], (batch[1] if len(batch) > 1 else None)
+            else:
+                yield batch, None
+        if empty:
+            raise ValueError("Argument `x` yielded no batches.")
