@@ -1,0 +1,48 @@
+"""A model whose weights record the learning rates applied to them."""
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_lrs_tests")
+def mean_prediction(y_true, y_pred):
+    # For inputs of ones, d(loss)/d(kernel) is exactly 1: plain SGD moves the
+    # kernel by exactly -learning_rate(t) at step t, so the weights show the
+    # rates the compiled step really applied.
+    return ops.mean(y_pred)
+
+
+def rate_recording_model(optimizer, jit_compile=True):
+    model = keras.Sequential(
+        [
+            keras.Input((1,)),
+            keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros"),
+        ]
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=mean_prediction,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution(4),
+    )
+    return model
+
+
+def steps_per_execution(wanted):
+    """Keras allows steps_per_execution > 1 on TensorFlow and JAX only."""
+    return 1 if keras.backend.backend() == "torch" else wanted
+
+
+def ones(steps):
+    x = np.ones((steps, 1), "float32")
+    return x, x
+
+
+def applied_total(model):
+    """The sum of the rates applied so far (the kernel started at 0)."""
+    return -float(model.get_weights()[0][0, 0])
+
+
+def to_float(value):
+    return float(ops.convert_to_numpy(value))
