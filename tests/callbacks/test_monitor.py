@@ -1,0 +1,135 @@
+"""LearningRateMonitor: epoch logs and one TensorBoard point per step."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import (
+    EventAccumulator,
+)
+
+import keras_lrs
+from keras_lrs import schedules as s
+from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
+from tests.callbacks.helpers import ones, rate_recording_model, to_float
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS_PER_EPOCH = 10  # not a multiple of steps_per_execution=4
+
+
+def _schedule():
+    return s.Warmup(s.CosineRestarts(0.1, 7, t_mul=1.5), 5)
+
+
+def _points(log_dir, tag="learning_rate"):
+    accumulator = EventAccumulator(str(Path(log_dir) / "train"), size_guidance={"scalars": 0})
+    accumulator.Reload()
+    events = accumulator.Scalars(tag)
+    return np.array([e.step for e in events]), np.array([e.value for e in events])
+
+
+def test_one_point_per_optimizer_step(tmp_path):
+    model = rate_recording_model(keras.optimizers.SGD(_schedule()))
+    monitor = LearningRateMonitor(tmp_path, update_freq="batch")
+    model.fit(*ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0, callbacks=[monitor])
+
+    steps, values = _points(tmp_path)
+    np.testing.assert_array_equal(steps, np.arange(3 * STEPS_PER_EPOCH))
+    expected = keras_lrs.schedule_values(_schedule(), 3 * STEPS_PER_EPOCH)
+    np.testing.assert_allclose(values, expected, rtol=1e-6)
+    # ...and those are the rates the compiled step applied.
+    np.testing.assert_allclose(
+        -model.get_weights()[0][0, 0], values.astype("float64").sum(), rtol=1e-5
+    )
+
+
+def test_points_carry_plateau_reductions_whatever_the_callback_order(tmp_path):
+    model = rate_recording_model(keras.optimizers.SGD(_schedule()), jit_compile=False)
+    # Listed before the monitor, the plateau callback lowers the scale at the
+    # end of each epoch before the monitor writes that epoch's points.
+    plateau = ReduceLROnPlateau(monitor="loss", mode="max", patience=0, factor=0.5)
+    monitor = LearningRateMonitor(tmp_path, update_freq="batch")
+    model.fit(*ones(STEPS_PER_EPOCH), batch_size=1, epochs=4, verbose=0, callbacks=[plateau, monitor])
+
+    _, values = _points(tmp_path)
+    scales = np.repeat([1.0, 1.0, 0.5, 0.25], STEPS_PER_EPOCH)
+    expected = keras_lrs.schedule_values(_schedule(), 4 * STEPS_PER_EPOCH) * scales
+    np.testing.assert_allclose(values, expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        -model.get_weights()[0][0, 0], expected.astype("float64").sum(), rtol=1e-5
+    )
+
+
+def test_epoch_logs_reach_history_and_csv_logger(tmp_path):
+    model = rate_recording_model(keras.optimizers.SGD(_schedule()), jit_compile=False)
+    csv_path = tmp_path / "log.csv"
+    history = model.fit(
+        *ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0,
+        callbacks=[LearningRateMonitor(log_momentum=True), keras.callbacks.CSVLogger(str(csv_path))],
+    )
+    # The rate of the next step, as for Keras's own `learning_rate` log.
+    expected = keras_lrs.schedule_values(_schedule(), [10, 20, 30])
+    np.testing.assert_allclose(history.history["learning_rate"], expected, rtol=1e-6)
+    assert history.history["momentum"] == [0.0, 0.0, 0.0]  # SGD's default
+    with open(csv_path) as file:
+        rows = list(csv.DictReader(file))
+    np.testing.assert_allclose([float(r["learning_rate"]) for r in rows], expected, rtol=1e-6)
+
+
+def test_epoch_frequency_and_float_rate(tmp_path):
+    model = rate_recording_model(keras.optimizers.Adam(0.01), jit_compile=False)
+    model.fit(
+        *ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0,
+        callbacks=[LearningRateMonitor(tmp_path, update_freq="epoch", log_momentum=True)],
+    )
+    steps, values = _points(tmp_path)
+    np.testing.assert_array_equal(steps, [0, 1, 2])
+    np.testing.assert_allclose(values, 0.01, rtol=1e-6)
+    _, momentum = _points(tmp_path, "momentum")
+    np.testing.assert_allclose(momentum, 0.9)  # Adam's beta_1
+
+
+def test_no_work_per_step():
+    # The per-step points are computed once per epoch: the callback has no
+    # batch hooks, so it cannot synchronise the host with the device per step.
+    for hook in ("on_train_batch_begin", "on_train_batch_end"):
+        assert getattr(LearningRateMonitor, hook) is getattr(keras.callbacks.Callback, hook)
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [({"update_freq": "step"}, "update_freq"), ({"log_dir": 3}, "log_dir"),
+     ({"log_momentum": "yes"}, "log_momentum")],
+)
+def test_bad_arguments(kwargs, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`.*Received:"):
+        LearningRateMonitor(**kwargs)
+
+
+def test_works_without_tensorflow(tmp_path):
+    script = f"""
+import sys
+sys.modules["tensorflow"] = None  # importing it now fails
+import numpy as np, keras, keras_lrs
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.SGD(keras_lrs.schedules.CosineDecay(0.1, 20)), loss="mse")
+monitor = keras_lrs.callbacks.LearningRateMonitor({str(tmp_path)!r}, update_freq="batch")
+model.fit(np.ones((12, 1)), np.ones((12, 1)), batch_size=4, epochs=2, verbose=0, callbacks=[monitor])
+accumulator = EventAccumulator({str(tmp_path / "train")!r}); accumulator.Reload()
+print(len(accumulator.Scalars("learning_rate")))
+"""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        backend = "jax"  # the point is a backend without TensorFlow
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-1] == "6"
