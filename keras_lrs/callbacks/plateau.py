@@ -48,10 +48,12 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     schedule is still warming up (`t < schedule.warmup_steps`, as with
     `Warmup`, `WarmupStableDecay` or Keras's `CosineDecay`), are not
     counted. The reduced rate is saved with the model (`model.save`); the
-    counters are saved with its weights, so they survive a resumption with
-    `keras.callbacks.BackupAndRestore` (list this callback before it, so
-    that a checkpoint taken at the end of an epoch includes that epoch's
-    decision). Writes `logs["learning_rate"]`, the rate during the epoch.
+    counters are kept with the optimizer and saved with its weights, so they
+    survive a resumption with `keras.callbacks.BackupAndRestore` (list this
+    callback before it, so that a checkpoint taken at the end of an epoch
+    includes that epoch's decision), and carry over from one `fit` to the
+    next, as a PyTorch scheduler's would. Writes `logs["learning_rate"]`,
+    the rate of the step after the epoch, before any reduction.
 
     Args:
         monitor: the metric to watch, e.g. "val_loss".
@@ -131,9 +133,12 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         worst = math.inf if self.mode == "min" else -math.inf
         # `best` is a float64 kept bit for bit in two int32 words (JAX has no
         # 64-bit variables by default).
-        self._best = state.counter("plateau_best", _float64_words(worst), "int32")
-        self._bad_epochs = state.counter("plateau_bad_epochs", 0, "int32")
-        self._cooldown_left = state.counter("plateau_cooldown_left", 0, "int32")
+        # Keyed by what is monitored: a callback created again for the same
+        # model and metric (a resumed run) continues where the last one was.
+        key = f"plateau_{self.mode}_{self.monitor}"
+        self._best = state.counter(f"{key}_best", _float64_words(worst), "int32")
+        self._bad_epochs = state.counter(f"{key}_bad_epochs", 0, "int32")
+        self._cooldown_left = state.counter(f"{key}_cooldown_left", 0, "int32")
 
     @property
     def best(self):
