@@ -195,7 +195,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def _reduce(self, epoch):
         optimizer = self.model.optimizer
         old = current_rate(optimizer)
-        new = max(old * self.factor, self.min_lr)
+        # In float32, as the rate is held: a rate already at `min_lr` must
+        # not count as lowered by float64's view of the same number.
+        new = float(np.float32(max(old * self.factor, self.min_lr)))
         if old - new <= self.eps:
             return
         schedule, _ = schedule_and_scale(optimizer)
