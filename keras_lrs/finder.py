@@ -36,7 +36,7 @@ class LRFinderResult:
         """A learning rate to train with.
 
         Methods: "steepest", the rate where the smoothed loss falls fastest
-        against log(rate); "minimum", the rate of the smoothed loss's minimum
+        against log(rate), before its minimum; "minimum", the rate of the smoothed loss's minimum
         divided by 10; "valley", the middle of the longest stretch over which
         the smoothed loss keeps falling (fastai's "valley").
         """
@@ -52,7 +52,13 @@ class LRFinderResult:
         if method == "minimum":
             return float(rates[np.argmin(losses)] / 10)
         if method == "steepest":
-            return float(rates[np.argmin(np.gradient(losses, np.log(rates)))])
+            # Only up to the minimum: past it the loss is diverging, and a
+            # dip in that tail is no place to train.
+            falling = int(np.argmin(losses)) + 1
+            if falling < 2:
+                return float(rates[0])
+            slope = np.gradient(losses[:falling], np.log(rates[:falling]))
+            return float(rates[np.argmin(slope)])
         start, end = _longest_descent(losses)
         return float(rates[(start + end) // 2])
 
@@ -157,7 +163,10 @@ def find_learning_rate(
             f"Received: divergence_threshold={divergence_threshold!r}"
         )
     if getattr(model, "optimizer", None) is None:
-        raise ValueError("The model must be compiled before the range test.")
+        raise ValueError(
+            "The model must be compiled before the range test. "
+            f"Received: model={model.name!r} with no optimizer"
+        )
 
     batches = _batches(x, y, batch_size or 32)
     first = next(batches)
