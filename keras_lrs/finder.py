@@ -187,7 +187,12 @@ def find_learning_rate(
         optimizer._learning_rate = ramp
         optimizer.iterations.assign(0)
         model.train_function = None
-        progress = keras.utils.Progbar(num_steps) if verbose else None
+        progress = None
+        if verbose:
+            # Stateful: show each step's own loss, not a running mean.
+            progress = keras.utils.Progbar(
+                num_steps, stateful_metrics=["loss", "learning_rate"]
+            )
         smoothed, best = [], math.inf
         average = 0.0
         for step in range(num_steps):
