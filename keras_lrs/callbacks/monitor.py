@@ -1,6 +1,8 @@
 """Log the effective learning rate: to the epoch logs, and per step to TensorBoard."""
 
 import os
+import queue
+import threading
 import time
 
 import keras
@@ -116,7 +118,13 @@ def _momentum(optimizer):
 
 
 class _ScalarWriter:
-    """Scalars in TensorBoard's event format, with the `tensorboard` package."""
+    """Scalars in TensorBoard's event format, with the `tensorboard` package.
+
+    Events are built and written on a background thread (about 30 us per
+    point, mostly protobuf and CRC in Python), so that an epoch's points do
+    not hold up the training loop; `flush` hands them to the thread, `close`
+    waits for them.
+    """
 
     def __init__(self, directory):
         from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -125,19 +133,32 @@ class _ScalarWriter:
         self._event = event_pb2.Event
         self._summary = summary_pb2.Summary
         self._file = EventFileWriter(directory)
+        self._pending = []
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
 
     def scalars(self, tag, steps, values):
-        now = time.time()
-        for step, value in zip(steps, values):
-            summary = self._summary(
-                value=[self._summary.Value(tag=tag, simple_value=float(value))]
-            )
-            self._file.add_event(
-                self._event(wall_time=now, step=int(step), summary=summary)
-            )
+        self._pending.append((tag, np.asarray(steps), np.asarray(values), time.time()))
 
     def flush(self):
-        self._file.flush()
+        self._queue.put(self._pending)
+        self._pending = []
 
     def close(self):
+        self.flush()
+        self._queue.put(None)
+        self._thread.join()
         self._file.close()
+
+    def _work(self):
+        while (batches := self._queue.get()) is not None:
+            for tag, steps, values, wall_time in batches:
+                for step, value in zip(steps.tolist(), values.tolist()):
+                    summary = self._summary(
+                        value=[self._summary.Value(tag=tag, simple_value=value)]
+                    )
+                    self._file.add_event(
+                        self._event(wall_time=wall_time, step=step, summary=summary)
+                    )
+            self._file.flush()
