@@ -615,16 +615,6 @@ def test_progress_bar_only_when_verbose(capsys, compiled_model, verbose):
         assert out == ""
 
 
-@pytest.fixture
-def pyplot():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def test_plot_returns_log_scaled_axes(pyplot):
     from matplotlib.axes import Axes
 

@@ -11,16 +11,6 @@ import keras_lrs
 from keras_lrs import schedules as s
 
 
-@pytest.fixture
-def pyplot():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield plt
-    plt.close("all")
-
-
 def _schedule():
     return s.Warmup(s.CosineDecay(0.1, 40, end_learning_rate=0.001), 10)
 
