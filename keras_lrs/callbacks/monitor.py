@@ -1,14 +1,12 @@
 """Log the effective learning rate: to the epoch logs, and per step to TensorBoard."""
 
 import os
-import queue
-import threading
-import time
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_lrs.callbacks.events import EventFile
 from keras_lrs.callbacks.scaling import current_rate, schedule_and_scale
 from keras_lrs.schedules.base import check_bool, check_choice
 from keras_lrs.values import schedule_values
@@ -33,8 +31,9 @@ class LearningRateMonitor(keras.callbacks.Callback):
     per step. The scale of `ReduceLROnPlateau` is read at the start of each
     epoch (it changes only between epochs). A float rate changed by another
     callback in the middle of an epoch is not seen until the epoch's end.
-    Writes with the `tensorboard` package's own event writer, so it works
-    without TensorFlow.
+    The events are encoded with NumPy (`keras_lrs.callbacks.events`), about
+    1 us per step, and need neither TensorFlow nor the `tensorboard`
+    package to be written.
 
     Args:
         log_dir: where to write TensorBoard events, or None for logs only.
@@ -59,7 +58,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if self.log_dir is not None and self._writer is None:
-            self._writer = _ScalarWriter(os.path.join(self.log_dir, "train"))
+            self._writer = EventFile(os.path.join(self.log_dir, "train"))
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
@@ -77,7 +76,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             return
         if self.update_freq == "epoch":
             for tag, value in values.items():
-                self._writer.scalars(tag, [epoch], [value])
+                self._writer.write_scalars(tag, [epoch], [value])
         else:
             self._write_steps(self._epoch_start, _step(optimizer))
         self._writer.flush()
@@ -96,10 +95,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
             rates = np.full(steps.shape, multiplier, dtype="float32")
         else:
             rates = schedule_values(schedule, steps) * np.float32(multiplier)
-        self._writer.scalars("learning_rate", steps, rates)
+        self._writer.write_scalars("learning_rate", steps, rates)
         if self.log_momentum:
             momentum = _momentum(self.model.optimizer)
-            self._writer.scalars("momentum", steps, [momentum] * len(steps))
+            self._writer.write_scalars("momentum", steps, [momentum] * len(steps))
 
 
 def _step(optimizer):
@@ -115,50 +114,3 @@ def _momentum(optimizer):
         f"`log_momentum=True`, but optimizer {type(optimizer).__name__} has "
         "no `momentum` or `beta_1`."
     )
-
-
-class _ScalarWriter:
-    """Scalars in TensorBoard's event format, with the `tensorboard` package.
-
-    Events are built and written on a background thread (about 30 us per
-    point, mostly protobuf and CRC in Python), so that an epoch's points do
-    not hold up the training loop; `flush` hands them to the thread, `close`
-    waits for them.
-    """
-
-    def __init__(self, directory):
-        from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-        self._event = event_pb2.Event
-        self._summary = summary_pb2.Summary
-        self._file = EventFileWriter(directory)
-        self._pending = []
-        self._queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, daemon=True)
-        self._thread.start()
-
-    def scalars(self, tag, steps, values):
-        self._pending.append((tag, np.asarray(steps), np.asarray(values), time.time()))
-
-    def flush(self):
-        self._queue.put(self._pending)
-        self._pending = []
-
-    def close(self):
-        self.flush()
-        self._queue.put(None)
-        self._thread.join()
-        self._file.close()
-
-    def _work(self):
-        while (batches := self._queue.get()) is not None:
-            for tag, steps, values, wall_time in batches:
-                for step, value in zip(steps.tolist(), values.tolist()):
-                    summary = self._summary(
-                        value=[self._summary.Value(tag=tag, simple_value=value)]
-                    )
-                    self._file.add_event(
-                        self._event(wall_time=wall_time, step=step, summary=summary)
-                    )
-            self._file.flush()
