@@ -4,10 +4,13 @@ import os
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_lrs.callbacks.events import EventFile
-from keras_lrs.callbacks.scaling import current_rate, schedule_and_scale
+from keras_lrs.callbacks.scaling import (
+    current_rate,
+    current_step,
+    schedule_and_scale,
+)
 from keras_lrs.schedules.base import check_bool, check_choice
 from keras_lrs.values import schedule_values
 
@@ -62,7 +65,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        self._epoch_start = _step(optimizer)
+        self._epoch_start = current_step(optimizer)
         self._epoch_rate = schedule_and_scale(optimizer)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -78,7 +81,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             for tag, value in values.items():
                 self._writer.write_scalars(tag, [epoch], [value])
         else:
-            self._write_steps(self._epoch_start, _step(optimizer))
+            self._write_steps(self._epoch_start, current_step(optimizer))
         self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -99,10 +102,6 @@ class LearningRateMonitor(keras.callbacks.Callback):
         if self.log_momentum:
             momentum = _momentum(self.model.optimizer)
             self._writer.write_scalars("momentum", steps, [momentum] * len(steps))
-
-
-def _step(optimizer):
-    return int(ops.convert_to_numpy(optimizer.iterations))
 
 
 def _momentum(optimizer):

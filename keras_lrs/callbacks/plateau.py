@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_lrs.callbacks.scaling import (
     current_rate,
+    current_step,
     enable_scaling,
     rate_state,
     schedule_and_scale,
@@ -166,7 +167,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
-        logs["learning_rate"] = current_rate(optimizer)
+        rate = current_rate(optimizer)
+        logs["learning_rate"] = rate
         if self.monitor not in logs:
             self._warn_missing(logs)
             return
@@ -186,25 +188,20 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             cooldown_left -= 1
             bad_epochs = 0
         if bad_epochs > self.patience:
-            self._reduce(epoch)
+            self._reduce(epoch, rate)
             cooldown_left, bad_epochs = self.cooldown, 0
         self._best.assign(_float64_words(best))
         self._bad_epochs.assign(bad_epochs)
         self._cooldown_left.assign(cooldown_left)
 
-    def _reduce(self, epoch):
-        optimizer = self.model.optimizer
-        old = current_rate(optimizer)
+    def _reduce(self, epoch, old):
         # In float32, as the rate is held: a rate already at `min_lr` must
         # not count as lowered by float64's view of the same number.
         new = float(np.float32(max(old * self.factor, self.min_lr)))
         if old - new <= self.eps:
             return
-        schedule, _ = schedule_and_scale(optimizer)
-        if schedule is None:
-            self._scale.assign(new)
-        else:
-            self._scale.assign(float(ops.convert_to_numpy(self._scale)) * new / old)
+        # The scale is the rate itself (a float rate) or its multiplier.
+        self._scale.assign(float(ops.convert_to_numpy(self._scale)) * new / old)
         if self.verbose:
             print(
                 f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
@@ -214,8 +211,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def _warming_up(self, optimizer):
         schedule, _ = schedule_and_scale(optimizer)
         warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
-        step = int(ops.convert_to_numpy(optimizer.iterations))
-        return step < warmup_steps
+        return current_step(optimizer) < warmup_steps
 
     def _warn_missing(self, logs):
         if self._warned_missing:

@@ -130,6 +130,11 @@ def current_rate(optimizer):
     return float(ops.convert_to_numpy(optimizer.learning_rate))
 
 
+def current_step(optimizer):
+    """The optimizer's step count (`iterations`), as an int."""
+    return int(ops.convert_to_numpy(optimizer.iterations))
+
+
 def enable_scaling(model):
     """Makes the model's learning rate lowerable in place; returns its variable.
 
