@@ -1,18 +1,20 @@
 """Log the effective learning rate: to the epoch logs, and per step to TensorBoard."""
 
 import os
+import time
 
 import keras
 import numpy as np
 
 from keras_lrs.callbacks.events import EventFile
 from keras_lrs.callbacks.scaling import (
+    applied_rates,
     current_rate,
     current_step,
+    rate_holder,
     schedule_and_scale,
 )
 from keras_lrs.schedules.base import check_bool, check_choice
-from keras_lrs.values import schedule_values
 
 
 class LearningRateMonitor(keras.callbacks.Callback):
@@ -29,14 +31,26 @@ class LearningRateMonitor(keras.callbacks.Callback):
     epoch.
 
     Per-step values come from the schedule, a pure function of the step:
-    the steps an epoch took are read once at its end and their rates
-    computed in one vectorized call, so there is no host synchronisation
-    per step. The scale of `ReduceLROnPlateau` is read at the start of each
-    epoch (it changes only between epochs). A float rate changed by another
-    callback in the middle of an epoch is not seen until the epoch's end.
-    The events are encoded with NumPy (`keras_lrs.callbacks.events`), about
-    1 us per step, and need neither TensorFlow nor the `tensorboard`
-    package to be written.
+    the steps taken are read from the optimizer once at the end of each
+    epoch, and within an epoch at the start of the first batch that begins
+    `write_interval` seconds (1 by default) after the last write; their
+    rates are computed in one vectorized call and the points written and
+    flushed at once. So there is no host synchronisation per step, and a
+    process killed in the middle of an epoch leaves on disk every point
+    up to the last write. A run resumed from a checkpoint writes the steps
+    it repeats again, with the same values; TensorBoard shows the latest.
+    The scale of `ReduceLROnPlateau` is read at the start of each epoch (it
+    changes only between epochs). A float rate changed by another callback
+    in the middle of an epoch is not seen until the next write. The events
+    are encoded with NumPy (`keras_lrs.callbacks.events`), about 1 us per
+    step, and need neither TensorFlow nor the `tensorboard` package.
+
+    The rate of a step is the one its update applies: under
+    `gradient_accumulation_steps=A`, update `k` (x = `k`, the step that
+    `optimizer.iterations` counts) applies the schedule's value at
+    `k*A + A - 1`, the number of batches Keras calls the schedule with;
+    with a `LossScaleOptimizer` (`mixed_float16`), the rate is the inner
+    optimizer's.
 
     Args:
         log_dir: where to write TensorBoard events, or None for logs only.
@@ -44,6 +58,8 @@ class LearningRateMonitor(keras.callbacks.Callback):
         log_momentum: also log the optimizer's `momentum` (SGD, RMSprop) or
             `beta_1` (Adam family) as `momentum`.
     """
+
+    write_interval = 1.0  # seconds between writes inside an epoch
 
     def __init__(self, log_dir=None, update_freq="epoch", log_momentum=False):
         super().__init__()
@@ -57,7 +73,9 @@ class LearningRateMonitor(keras.callbacks.Callback):
         )
         self.log_momentum = check_bool("log_momentum", log_momentum)
         self._writer = None
-        self._epoch_start = None
+        self._written_until = 0  # points are on disk for the steps before
+        self._last_write = 0.0
+        self._epoch_rate = None
 
     def on_train_begin(self, logs=None):
         if self.log_dir is not None and self._writer is None:
@@ -65,8 +83,19 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        self._epoch_start = current_step(optimizer)
+        self._written_until = current_step(optimizer)
+        self._last_write = time.monotonic()
         self._epoch_rate = schedule_and_scale(optimizer)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # A batch's begin, not its end: overriding `on_train_batch_end` would
+        # turn off Keras's asynchronous dispatch of the batch-end callbacks.
+        if self._writer is None or self.update_freq != "batch":
+            return
+        if time.monotonic() - self._last_write < self.write_interval:
+            return
+        self._write_steps(current_step(self.model.optimizer))
+        self._writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         optimizer = self.model.optimizer
@@ -81,7 +110,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             for tag, value in values.items():
                 self._writer.write_scalars(tag, [epoch], [value])
         else:
-            self._write_steps(self._epoch_start, current_step(optimizer))
+            self._write_steps(current_step(optimizer))
         self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -89,22 +118,23 @@ class LearningRateMonitor(keras.callbacks.Callback):
             self._writer.close()
             self._writer = None
 
-    def _write_steps(self, start, end):
-        if end <= start:
+    def _write_steps(self, end):
+        """Writes the points of the steps from the last written up to `end`."""
+        self._last_write = time.monotonic()
+        if end <= self._written_until:
             return
-        steps = np.arange(start, end)
-        schedule, multiplier = self._epoch_rate
-        if schedule is None:
-            rates = np.full(steps.shape, multiplier, dtype="float32")
-        else:
-            rates = schedule_values(schedule, steps) * np.float32(multiplier)
+        steps = np.arange(self._written_until, end)
+        optimizer = self.model.optimizer
+        rates = applied_rates(optimizer, steps, self._epoch_rate)
         self._writer.write_scalars("learning_rate", steps, rates)
         if self.log_momentum:
-            momentum = _momentum(self.model.optimizer)
+            momentum = _momentum(optimizer)
             self._writer.write_scalars("momentum", steps, [momentum] * len(steps))
+        self._written_until = end
 
 
 def _momentum(optimizer):
+    optimizer = rate_holder(optimizer)
     for name in ("momentum", "beta_1", "rho"):
         value = getattr(optimizer, name, None)
         if isinstance(value, (int, float)):

@@ -13,6 +13,7 @@ from keras_lrs.callbacks.scaling import (
     enable_scaling,
     rate_state,
     schedule_and_scale,
+    schedule_steps,
 )
 from keras_lrs.schedules.base import (
     check_choice,
@@ -48,12 +49,14 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     Epochs before `start_from_epoch`, and epochs that end while the
     schedule is still warming up (`t < schedule.warmup_steps`, as with
     `Warmup`, `WarmupStableDecay` or Keras's `CosineDecay`), are not
-    counted. The reduced rate is saved with the model (`model.save`); the
-    counters are kept with the optimizer and saved with its weights, so they
+    counted. The reduced rate and, with a schedule, the counters (best, bad
+    epochs, cooldown) are saved with the model (`model.save`); the counters
+    are also kept with the optimizer and saved with its weights, so they
     survive a resumption with `keras.callbacks.BackupAndRestore` (list this
     callback before it, so that a checkpoint taken at the end of an epoch
     includes that epoch's decision), and carry over from one `fit` to the
-    next, as a PyTorch scheduler's would. Writes `logs["learning_rate"]`,
+    next, as a PyTorch scheduler's would. With a float learning rate,
+    `model.save` keeps the reduced rate but not the counters. Writes `logs["learning_rate"]`,
     the rate of the step after the epoch, before any reduction.
 
     Args:
@@ -137,9 +140,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         # Keyed by what is monitored: a callback created again for the same
         # model and metric (a resumed run) continues where the last one was.
         key = f"plateau_{self.mode}_{self.monitor}"
-        self._best = state.counter(f"{key}_best", _float64_words(worst), "int32")
-        self._bad_epochs = state.counter(f"{key}_bad_epochs", 0, "int32")
-        self._cooldown_left = state.counter(f"{key}_cooldown_left", 0, "int32")
+        self._best = state.counter(f"{key}_best", _float64_words(worst).tolist())
+        self._bad_epochs = state.counter(f"{key}_bad_epochs", 0)
+        self._cooldown_left = state.counter(f"{key}_cooldown_left", 0)
 
     @property
     def best(self):
@@ -211,7 +214,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def _warming_up(self, optimizer):
         schedule, _ = schedule_and_scale(optimizer)
         warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
-        return current_step(optimizer) < warmup_steps
+        next_step = schedule_steps(optimizer, current_step(optimizer))
+        return next_step < warmup_steps
 
     def _warn_missing(self, logs):
         if self._warned_missing:

@@ -9,12 +9,22 @@ track would be frozen into it as a constant.
 
 A freshly loaded optimizer has only Keras's own variables, so the scale is
 kept out of the optimizer's saved list (Keras skips loading an optimizer
-whose variable count differs). It is saved instead by the `ScaledSchedule`'s
-config (`model.save`) and by a `RateState` held by the optimizer
-(weights checkpoints such as `BackupAndRestore`).
+whose variable count differs). It is saved instead, with the counters of
+the callbacks, by the `ScaledSchedule`'s config (`model.save`) and by a
+`RateState` held by the optimizer (weights checkpoints such as
+`BackupAndRestore`).
+
+Two wrappers change which schedule value an update uses, and every reader
+of the rate here goes through `rate_holder` and `schedule_steps`:
+- A `LossScaleOptimizer` (what `mixed_float16` compiles into) holds a rate
+  of its own that it never uses; the rate is its inner optimizer's.
+- With `gradient_accumulation_steps=A`, Keras calls the schedule with the
+  number of batches seen (`optimizer._iterations`), and update `k` (the
+  step `optimizer.iterations` counts) is made at batch `k*A + A - 1`.
 
 Keras internals this relies on, guarded by the tests on every backend:
-`optimizer._learning_rate` (the schedule or variable it holds) and
+`optimizer._learning_rate` (the schedule or variable it holds),
+`optimizer._iterations`, `LossScaleOptimizer.inner_optimizer`, and
 `optimizer._track_variable` / `_untrack_variable`.
 """
 
@@ -32,6 +42,7 @@ from keras_lrs.schedules.base import (
     evaluate,
     register,
 )
+from keras_lrs.values import schedule_values
 
 _STATE_ATTRIBUTE = "_keras_lrs_state"
 
@@ -41,17 +52,21 @@ class ScaledSchedule(Schedule):
     """A schedule multiplied by a scale that can change during training.
 
     Value: `schedule(t) * scale`. `scale` is held in a non-trainable
-    variable (`scale_variable`); the config records its current value, so a
-    saved model reloads with the reduced rate. `ReduceLROnPlateau` puts one
-    around the optimizer's schedule; it is rarely built by hand.
+    variable (`scale_variable`); the config records its current value and
+    the callbacks' counters (`state`), so a saved model reloads with the
+    reduced rate and a plateau callback continues where it was.
+    `ReduceLROnPlateau` puts one around the optimizer's schedule; it is
+    rarely built by hand.
 
     Args:
         schedule: any `LearningRateSchedule`, or a constant rate.
         scale: the initial multiplier, a float >= 0.
+        counters: the callbacks' counters, `{name: int or list of ints}`,
+            as `get_config` records them; None for none yet.
         name: optional name of the schedule.
     """
 
-    def __init__(self, schedule, scale=1.0, name=None):
+    def __init__(self, schedule, scale=1.0, counters=None, name=None):
         super().__init__(name=name)
         self.schedule = check_schedule("schedule", schedule)
         self.scale_variable = keras.Variable(
@@ -60,10 +75,18 @@ class ScaledSchedule(Schedule):
             trainable=False,
             name="learning_rate_scale",
         )
+        self.state = RateState(
+            initial_values=_check_counters(counters), name="keras_lrs_state"
+        )
+        self.state.scale = self.scale_variable
 
     @property
     def scale(self):
         return float(ops.convert_to_numpy(self.scale_variable))
+
+    @property
+    def counters(self):
+        return self.state.values()
 
     def formula(self, step):
         return evaluate(self.schedule, step) * ops.cast(
@@ -76,34 +99,89 @@ class RateState(keras.layers.Layer):
 
     Held as an attribute of the optimizer, so Keras's weight saving (which
     walks the optimizer's attributes) stores and restores it: `model.save`,
-    `save_weights` and `BackupAndRestore` checkpoints. A freshly loaded model
-    has none; the callback creates it again.
+    `save_weights` and `BackupAndRestore` checkpoints. A model loaded from
+    `.keras` gets its `ScaledSchedule`'s (or, with a float rate, a new one).
+
+    Counters are int32 (a scalar or a vector). `initial_values` are the
+    values recorded by a `ScaledSchedule`'s config: a counter created again
+    under the same name starts from its recorded value.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, initial_values=None, **kwargs):
         super().__init__(**kwargs)
         self.built = True
+        self.initial_values = dict(initial_values or {})
         self.counters = {}
 
-    def counter(self, name, value, dtype):
-        """The variable `name`, created with `value` the first time."""
+    def counter(self, name, value):
+        """The int32 variable `name`, created with `value` the first time."""
         if name not in self.counters:
+            value = self.initial_values.get(name, value)
             self.counters[name] = self.add_weight(
                 shape=np.shape(value),
                 initializer=keras.initializers.Constant(value),
-                dtype=dtype,
+                dtype="int32",
                 trainable=False,
                 name=name,
             )
         return self.counters[name]
 
+    def values(self):
+        """{name: int or list of ints}: every counter's current value."""
+        current = {
+            name: ops.convert_to_numpy(variable).tolist()
+            for name, variable in self.counters.items()
+        }
+        return {**self.initial_values, **current}
+
+
+def _check_counters(counters):
+    if counters is None:
+        return {}
+    if not isinstance(counters, dict) or not all(
+        isinstance(name, str) and _is_int_or_ints(value)
+        for name, value in counters.items()
+    ):
+        raise ValueError(
+            "Argument `counters` must be a dict of names to ints or lists of "
+            f"ints. Received: counters={counters!r}"
+        )
+    return counters
+
+
+def _is_int_or_ints(value):
+    values = value if isinstance(value, list) else [value]
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def rate_holder(optimizer):
+    """The optimizer whose learning rate is applied.
+
+    A `LossScaleOptimizer` delegates its updates, and its `learning_rate`
+    and `iterations`, to the optimizer it wraps.
+    """
+    while isinstance(
+        getattr(optimizer, "inner_optimizer", None), keras.optimizers.Optimizer
+    ):
+        optimizer = optimizer.inner_optimizer
+    return optimizer
+
 
 def rate_state(optimizer):
-    """The optimizer's `RateState`, created on first use."""
-    state = getattr(optimizer, _STATE_ATTRIBUTE, None)
+    """The `RateState` that goes with the optimizer, created on first use.
+
+    It is the `ScaledSchedule`'s own when the optimizer holds one, so that
+    `model.save` records the counters with the schedule's config.
+    """
+    holder = rate_holder(optimizer)
+    state = getattr(holder, _STATE_ATTRIBUTE, None)
     if state is None:
-        state = RateState(name="keras_lrs_state")
-        setattr(optimizer, _STATE_ATTRIBUTE, state)
+        rate = holder._learning_rate
+        if isinstance(rate, ScaledSchedule):
+            state = rate.state
+        else:
+            state = RateState(name="keras_lrs_state")
+        setattr(holder, _STATE_ATTRIBUTE, state)
     return state
 
 
@@ -112,7 +190,7 @@ def schedule_and_scale(optimizer):
 
     For a float learning rate: (None, the rate).
     """
-    rate = optimizer._learning_rate
+    rate = rate_holder(optimizer)._learning_rate
     if isinstance(rate, ScaledSchedule):
         return rate.schedule, rate.scale
     if isinstance(rate, LearningRateSchedule):
@@ -125,13 +203,39 @@ def schedule_and_scale(optimizer):
     )
 
 
+def schedule_steps(optimizer, steps):
+    """The steps at which the schedule is called for updates `steps`.
+
+    Keras calls a schedule with the number of batches the optimizer has
+    seen. With `gradient_accumulation_steps=A` that is `A` per update, and
+    update `k` is made at batch `k*A + A - 1`; otherwise it is `k`.
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    every = rate_holder(optimizer).gradient_accumulation_steps
+    return steps * every + (every - 1) if every else steps
+
+
+def applied_rates(optimizer, steps, rate=None):
+    """The effective rates of updates `steps` (float32 array).
+
+    `rate` is a `(schedule, multiplier)` pair from `schedule_and_scale`,
+    read now when None.
+    """
+    schedule, multiplier = rate or schedule_and_scale(optimizer)
+    if schedule is None:
+        return np.full(np.shape(steps), multiplier, dtype="float32")
+    values = schedule_values(schedule, schedule_steps(optimizer, steps))
+    return values * np.float32(multiplier)
+
+
 def current_rate(optimizer):
-    """The effective learning rate of the optimizer's next step, as a float."""
-    return float(ops.convert_to_numpy(optimizer.learning_rate))
+    """The effective learning rate of the optimizer's next update, a float."""
+    step = current_step(optimizer)
+    return float(applied_rates(optimizer, np.array([step]))[0])
 
 
 def current_step(optimizer):
-    """The optimizer's step count (`iterations`), as an int."""
+    """The optimizer's update count (`iterations`), as an int."""
     return int(ops.convert_to_numpy(optimizer.iterations))
 
 
@@ -142,40 +246,58 @@ def enable_scaling(model):
     `ScaledSchedule` (once), whose scale the optimizer then tracks; the train
     function is reset so that the next `fit` compiles the wrapped schedule.
     """
-    optimizer = model.optimizer
-    rate = optimizer._learning_rate
+    holder = rate_holder(model.optimizer)
+    rate = holder._learning_rate
     if isinstance(rate, keras.Variable):
         return rate
-    schedule_and_scale(optimizer)  # validates the kind of rate
+    schedule_and_scale(holder)  # validates the kind of rate
     if not isinstance(rate, ScaledSchedule):
         rate = ScaledSchedule(rate)
-        optimizer._learning_rate = rate
+        holder._learning_rate = rate
         model.train_function = None
-    _track_but_do_not_save(optimizer, rate.scale_variable)
-    rate_state(optimizer).scale = rate.scale_variable
+    _track_but_do_not_save(model.optimizer, rate.scale_variable)
     return rate.scale_variable
 
 
 def _track_but_do_not_save(optimizer, variable):
-    """Puts `variable` in the optimizer's state but not in its saved list."""
-    if any(v is variable for v in optimizer.variables):
+    """Puts `variable` in the optimizer's state but not in its saved list.
+
+    The rate holder tracks it; every optimizer from `optimizer` down to the
+    holder (a `LossScaleOptimizer` saves its inner optimizer's variables
+    too) saves and loads its variables with it untracked.
+    """
+    holder = rate_holder(optimizer)
+    if any(v is variable for v in holder.variables):
         return
-    optimizer._track_variable(variable)
-    hidden = optimizer.__dict__.setdefault("_keras_lrs_hidden", [])
+    holder._track_variable(variable)
+    hidden = holder.__dict__.setdefault("_keras_lrs_hidden", [])
     hidden.append(variable)
-    if len(hidden) > 1:
-        return
-    own_class = type(optimizer)
 
     @contextlib.contextmanager
     def hidden_removed():
         for variable in hidden:
-            optimizer._untrack_variable(variable)
+            holder._untrack_variable(variable)
         try:
             yield
         finally:
             for variable in hidden:
-                optimizer._track_variable(variable)
+                holder._track_variable(variable)
+
+    for wrapper in _optimizer_chain(optimizer):
+        if "save_own_variables" not in wrapper.__dict__:
+            _save_without(wrapper, hidden_removed)
+
+
+def _optimizer_chain(optimizer):
+    while True:
+        yield optimizer
+        if optimizer is rate_holder(optimizer):
+            return
+        optimizer = optimizer.inner_optimizer
+
+
+def _save_without(optimizer, hidden_removed):
+    own_class = type(optimizer)
 
     def save_own_variables(store):
         with hidden_removed():

@@ -16,6 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import (
 import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
+from keras_lrs.callbacks import monitor as monitor_module
 from tests.callbacks.helpers import ones, rate_recording_model, to_float
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,11 +95,53 @@ def test_epoch_frequency_and_float_rate(tmp_path):
     np.testing.assert_allclose(momentum, 0.9)  # Adam's beta_1
 
 
-def test_no_work_per_step():
-    # The per-step points are computed once per epoch: the callback has no
-    # batch hooks, so it cannot synchronise the host with the device per step.
-    for hook in ("on_train_batch_begin", "on_train_batch_end"):
-        assert getattr(LearningRateMonitor, hook) is getattr(keras.callbacks.Callback, hook)
+def test_reads_the_step_once_per_write_not_per_step(tmp_path, monkeypatch):
+    reads = []
+    real_current_step = monitor_module.current_step
+
+    def counted(optimizer):
+        reads.append(1)
+        return real_current_step(optimizer)
+
+    monkeypatch.setattr(monitor_module, "current_step", counted)
+    model = rate_recording_model(keras.optimizers.SGD(_schedule()))
+    monitor = LearningRateMonitor(tmp_path, update_freq="batch")
+    monitor.write_interval = 3600.0
+    model.fit(*ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0, callbacks=[monitor])
+    assert len(reads) == 2 * 3  # at each epoch's begin and end
+    assert len(_points(tmp_path)[0]) == 3 * STEPS_PER_EPOCH
+    # The batch-end hook is Keras's own, so Keras may dispatch the batch-end
+    # callbacks asynchronously.
+    assert LearningRateMonitor.on_train_batch_end is keras.callbacks.Callback.on_train_batch_end
+
+
+class _ReadBack(keras.callbacks.Callback):
+    """At each batch's begin, reads the points that are on disk."""
+
+    def __init__(self, log_dir):
+        super().__init__()
+        self.log_dir = log_dir
+        self.seen = []  # (steps taken, steps on disk)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        taken = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        try:
+            on_disk = len(_points(self.log_dir)[0])
+        except KeyError:  # no point written yet
+            on_disk = 0
+        self.seen.append((taken, on_disk))
+
+
+def test_points_are_on_disk_before_the_epoch_ends(tmp_path):
+    model = rate_recording_model(keras.optimizers.SGD(_schedule()), jit_compile=False)
+    monitor = LearningRateMonitor(tmp_path, update_freq="batch")
+    monitor.write_interval = 0.0  # write at every batch's begin
+    read_back = _ReadBack(tmp_path)
+    x, y = ones(STEPS_PER_EPOCH)
+    model.fit(x, y, batch_size=1, epochs=2, verbose=0, callbacks=[monitor, read_back])
+    taken, on_disk = np.array(read_back.seen).T
+    np.testing.assert_array_equal(on_disk, taken)
+    assert taken.max() > STEPS_PER_EPOCH  # mid-epoch, second epoch included
 
 
 @pytest.mark.parametrize(
