@@ -33,7 +33,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
     Per-step values come from the schedule, a pure function of the step:
     the steps taken are read from the optimizer once at the end of each
     epoch, and within an epoch at the start of the first batch that begins
-    `write_interval` seconds (1 by default) after the last write; their
+    `write_interval` seconds (2 by default) after the last write; their
     rates are computed in one vectorized call and the points written and
     flushed at once. So there is no host synchronisation per step, and a
     process killed in the middle of an epoch leaves on disk every point
@@ -59,7 +59,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             `beta_1` (Adam family) as `momentum`.
     """
 
-    write_interval = 1.0  # seconds between writes inside an epoch
+    write_interval = 2.0  # seconds between writes inside an epoch
 
     def __init__(self, log_dir=None, update_freq="epoch", log_momentum=False):
         super().__init__()

@@ -45,6 +45,7 @@ from keras_lrs.schedules.base import (
 from keras_lrs.values import schedule_values
 
 _STATE_ATTRIBUTE = "_keras_lrs_state"
+_BLOCK = 256  # steps evaluated together by `applied_rates`
 
 
 @register
@@ -222,10 +223,21 @@ def applied_rates(optimizer, steps, rate=None):
     read now when None.
     """
     schedule, multiplier = rate or schedule_and_scale(optimizer)
+    steps = np.asarray(steps, dtype=np.int64)
     if schedule is None:
-        return np.full(np.shape(steps), multiplier, dtype="float32")
-    values = schedule_values(schedule, schedule_steps(optimizer, steps))
-    return values * np.float32(multiplier)
+        return np.full(steps.shape, multiplier, dtype="float32")
+    # A backend's vectorized math may round an element differently (by one
+    # ulp) depending on where it sits in the array. Evaluated in whole
+    # blocks aligned to multiples of `_BLOCK`, a step gets the same value
+    # whichever range it is asked for in: a resumed run rewrites the same
+    # points.
+    firsts, which = np.unique(steps // _BLOCK * _BLOCK, return_inverse=True)
+    blocks = np.stack([
+        schedule_values(schedule, schedule_steps(optimizer, np.arange(first, first + _BLOCK)))
+        for first in firsts
+    ])
+    values = blocks[which.reshape(steps.shape), steps % _BLOCK]
+    return values.astype("float32") * np.float32(multiplier)
 
 
 def current_rate(optimizer):
