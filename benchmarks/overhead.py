@@ -10,8 +10,10 @@ Python callback that sets the rate before every batch (which needs
 `steps_per_execution=1` to do what it says).
 
 The configurations are timed side by side: every round times one epoch of
-each, in turn, after a compiled warm-up; the table gives the median time per
-step and its ratio to the float rate's. Run once per backend:
+each, in a shuffled order, after a compiled warm-up. The table gives the
+median time per step and the median over the rounds of its ratio to the
+float rate's time in the same round, with the range of the middle half of
+those ratios (how noisy the machine was). Run once per backend:
 
     KERAS_BACKEND=jax python benchmarks/overhead.py --out benchmarks/results/overhead-jax.json
 """
@@ -21,6 +23,7 @@ import json
 import math
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -78,6 +81,24 @@ def configurations(log_dir):
     return configs
 
 
+def compile_every_model():
+    """Lets torch.compile compile each of the models, not just the first few.
+
+    torch.compile compiles the train step's code again for each model, and
+    past `recompile_limit` (8) recompilations it silently runs the code
+    eagerly: without this, the configurations compiled last would be timed
+    uncompiled, at twice the time per step or more.
+    """
+    if keras.backend.backend() != "torch":
+        return
+    import torch._dynamo
+
+    for name in ("recompile_limit", "accumulated_recompile_limit",
+                 "cache_size_limit", "accumulated_cache_size_limit"):
+        if hasattr(torch._dynamo.config, name):
+            setattr(torch._dynamo.config, name, 4096)
+
+
 def build(learning_rate, steps_per_execution, features):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
@@ -98,9 +119,14 @@ def build(learning_rate, steps_per_execution, features):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2048, help="steps per timed epoch")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=1024, help="steps per timed epoch")
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--configurations", type=lambda text: text.split(","),
+        help="comma-separated names of the configurations to time (the float "
+        "rate always is); all by default",
+    )
     args = parser.parse_args()
 
     features, batch_size = 16, 8
@@ -108,39 +134,58 @@ def main():
     x = rng.normal(size=(args.steps * batch_size, features)).astype("float32")
     y = rng.normal(size=(args.steps * batch_size, 1)).astype("float32")
 
+    compile_every_model()
     with tempfile.TemporaryDirectory() as log_dir:
         models = {}
-        for name, (rate, callbacks, spe) in configurations(log_dir).items():
+        chosen = configurations(log_dir)
+        if args.configurations:
+            unknown = set(args.configurations) - set(chosen)
+            if unknown:
+                parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
+            chosen = {name: config for name, config in chosen.items()
+                      if name == "float rate" or name in args.configurations}
+        for name, (rate, callbacks, spe) in chosen.items():
             model = build(rate, spe, features)
             model.fit(x[: 64 * batch_size], y[: 64 * batch_size], batch_size=batch_size,
                       epochs=1, verbose=0, callbacks=callbacks)  # compile, warm up
             models[name] = (model, callbacks)
         times = {name: [] for name in models}
+        order = list(models)
+        shuffler = random.Random(0)
         for _ in range(args.rounds):
-            for name, (model, callbacks) in models.items():
+            shuffler.shuffle(order)  # no configuration always runs first
+            for name in order:
+                model, callbacks = models[name]
                 start = time.perf_counter()
                 model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
                           shuffle=False, callbacks=callbacks)
                 times[name].append((time.perf_counter() - start) / args.steps)
 
-    baseline = statistics.median(times["float rate"])
-    rows = [
-        {
+    # A ratio per round, to the float rate timed in the same round, so that
+    # a slow drift of the machine's speed cancels out; the median over the
+    # rounds, and the spread of the middle half of them.
+    baseline = times["float rate"]
+    rows = []
+    for name, samples in times.items():
+        ratios = [t / b for t, b in zip(samples, baseline)]
+        low, high = np.percentile(ratios, [25, 75])
+        rows.append({
             "configuration": name,
             "median_step_us": statistics.median(samples) * 1e6,
-            "ratio_to_float_rate": statistics.median(samples) / baseline,
+            "ratio_to_float_rate": statistics.median(ratios),
+            "ratio_quartiles": [float(low), float(high)],
             "samples_us": [t * 1e6 for t in samples],
-        }
-        for name, samples in times.items()
-    ]
+        })
 
     backend = keras.backend.backend()
     print(f"backend={backend}  steps/epoch={args.steps}  rounds={args.rounds}  "
           f"machine={platform.machine()} {os.cpu_count()} CPUs")
-    print(f"{'configuration':48s} {'median µs/step':>15s} {'vs float rate':>14s}")
+    print(f"{'configuration':48s} {'median µs/step':>15s} {'vs float rate':>14s} "
+          f"{'middle half of rounds':>22s}")
     for row in rows:
+        low, high = row["ratio_quartiles"]
         print(f"{row['configuration']:48s} {row['median_step_us']:15.2f} "
-              f"{row['ratio_to_float_rate']:13.3f}x")
+              f"{row['ratio_to_float_rate']:13.3f}x {low:10.3f}x - {high:.3f}x")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({
