@@ -6,6 +6,7 @@ schedules, so subclasses write `__init__` (checks, then one attribute per
 argument, under the argument's own name) and `formula(step)`.
 """
 
+import collections.abc
 import inspect
 import math
 import numbers
@@ -18,6 +19,11 @@ LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 # Periodic schedules are exact up to this step (the largest int32 step).
 MAX_STEP = 2**31 - 1
+
+# Schedules compute in float32: a larger number would be inf there, and a
+# positive one below the smallest normal float32 may be flushed to 0.
+FLOAT32_MAX = float(np.finfo("float32").max)
+FLOAT32_TINY = float(np.finfo("float32").tiny)
 
 
 def register(cls):
@@ -121,18 +127,23 @@ def count_reached(step, boundaries):
     if not len(boundaries):
         return ops.zeros_like(step, dtype="int32")
     if is_integer(step):
-        bounds = ops.convert_to_tensor(
-            [math.ceil(b) for b in boundaries], dtype=step.dtype
-        )
+        bounds = _constant([math.ceil(b) for b in boundaries], step.dtype)
     else:
-        bounds = ops.convert_to_tensor(boundaries, dtype="float32")
+        bounds = _constant(boundaries, "float32")
     reached = ops.greater_equal(ops.expand_dims(step, -1), bounds)
     return ops.sum(ops.cast(reached, "int32"), axis=-1)
 
 
 def gather(values, index, dtype="float32"):
     """`values[index]` for a Python list of constants and an integer tensor."""
-    return ops.take(ops.convert_to_tensor(values, dtype=dtype), index)
+    return ops.take(_constant(values, dtype), index)
+
+
+def _constant(values, dtype):
+    # Through NumPy: the torch backend converts a Python list element by
+    # element (about 1 ms for 30 numbers), a NumPy array at once.
+    dtype = keras.backend.standardize_dtype(dtype)
+    return ops.convert_to_tensor(np.asarray(values, dtype=dtype))
 
 
 def locate(step, starts):
@@ -156,15 +167,18 @@ def split_period(step, period):
     """Splits `step` into (number of whole periods, float offset in the period).
 
     Integer arithmetic for an integer step and period, so the offset is exact
-    at any step; otherwise float arithmetic.
+    at any step; otherwise float arithmetic, where the offset is still in
+    [0, period) at any step.
     """
     if is_integer(step) and float(period).is_integer():
         cycles = ops.floor_divide(step, int(period))
         offset = step - cycles * int(period)
     else:
         step = as_float(step)
-        cycles = ops.floor(step / period)
-        offset = step - cycles * period
+        # A float remainder is exact; `step - floor(step / period) * period`
+        # is not, and falls outside [0, period) at large steps.
+        offset = ops.mod(step, period)
+        cycles = ops.round((step - offset) / period)
     return cycles, as_float(offset)
 
 
@@ -183,7 +197,9 @@ def anneal(shape, start, end, fraction):
     if shape == "sqrt":
         return end + (start - end) * (1.0 - ops.sqrt(fraction))
     if shape == "exponential":
-        return start * ops.power(end / start, fraction)
+        # Not start * (end / start)**fraction: the ratio overflows float32
+        # for a tiny start.
+        return ops.power(start, 1.0 - fraction) * ops.power(end, fraction)
     raise ValueError(f"Unknown shape: {shape!r}")
 
 
@@ -195,19 +211,27 @@ def _received(name, value):
 
 
 def check_number(name, value):
-    """A finite real number (not a bool), returned as a Python float."""
+    """A real number (not a bool) finite in float32, as a Python float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, numbers.Real
     ):
         raise ValueError(
             f"Argument `{name}` must be a number. {_received(name, value)}"
         )
-    value = float(value)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number):
         raise ValueError(
             f"Argument `{name}` must be finite. {_received(name, value)}"
         )
-    return value
+    if abs(number) > FLOAT32_MAX:
+        raise ValueError(
+            f"Argument `{name}` must be finite in float32 (at most "
+            f"{FLOAT32_MAX:.8g} in magnitude). {_received(name, value)}"
+        )
+    return number
 
 
 def check_non_negative(name, value):
@@ -221,10 +245,16 @@ def check_non_negative(name, value):
 
 
 def check_positive(name, value):
+    """A number > 0 that stays > 0 in float32."""
     value = check_number(name, value)
     if value <= 0:
         raise ValueError(
             f"Argument `{name}` must be > 0. {_received(name, value)}"
+        )
+    if value < FLOAT32_TINY:
+        raise ValueError(
+            f"Argument `{name}` must be >= {FLOAT32_TINY:.8g}, the smallest "
+            f"normal float32. {_received(name, value)}"
         )
     return value
 
@@ -240,7 +270,7 @@ def check_factor(name, value):
 
 
 def check_steps(name, value, minimum=1):
-    """A whole number of steps >= `minimum`, returned as a Python int."""
+    """A whole number of steps in [`minimum`, MAX_STEP], as a Python int."""
     number = check_number(name, value)
     if not number.is_integer():
         raise ValueError(
@@ -251,23 +281,36 @@ def check_steps(name, value, minimum=1):
         raise ValueError(
             f"Argument `{name}` must be {bound}. {_received(name, value)}"
         )
+    if number > MAX_STEP:
+        raise ValueError(
+            f"Argument `{name}` must be <= 2**31 - 1 = {MAX_STEP}, the "
+            f"largest step. {_received(name, value)}"
+        )
     return int(number)
 
 
+def check_list(name, values, items):
+    """A list, tuple, range or 1-D array (ordered, unlike a set), as a list."""
+    if (
+        isinstance(values, collections.abc.Sequence)
+        and not isinstance(values, (str, bytes))
+    ) or (isinstance(values, np.ndarray) and values.ndim == 1):
+        return list(values)
+    raise ValueError(
+        f"Argument `{name}` must be a list of {items}. "
+        f"{_received(name, values)}"
+    )
+
+
 def check_increasing_steps(name, values, minimum=0):
-    """A list of strictly increasing whole steps >= `minimum`."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(
-            f"Argument `{name}` must be a list of integers. "
-            f"{_received(name, values)}"
-        )
-    values = list(values)
+    """A list of strictly increasing whole steps in [`minimum`, MAX_STEP]."""
+    values = check_list(name, values, "integers")
     try:
         steps = [check_steps(name, value, minimum) for value in values]
     except ValueError:
         raise ValueError(
-            f"Argument `{name}` must be a list of integers >= {minimum}. "
-            f"{_received(name, values)}"
+            f"Argument `{name}` must be a list of integers in [{minimum}, "
+            f"2**31 - 1]. {_received(name, values)}"
         ) from None
     if any(later <= earlier for earlier, later in zip(steps, steps[1:])):
         raise ValueError(
@@ -278,7 +321,7 @@ def check_increasing_steps(name, values, minimum=0):
 
 
 def check_choice(name, value, choices):
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(
             f"Argument `{name}` must be one of {sorted(choices)}. "
             f"{_received(name, value)}"

@@ -9,6 +9,7 @@ from keras_lrs.schedules.base import (
     check_bool,
     check_choice,
     check_increasing_steps,
+    check_list,
     check_non_negative,
     check_schedule,
     check_steps,
@@ -127,15 +128,9 @@ class Sequential(Schedule):
 
     def __init__(self, schedules, boundaries, name=None):
         super().__init__(name=name)
-        if isinstance(schedules, (str, bytes)) or not hasattr(
-            schedules, "__len__"
-        ):
-            raise ValueError(
-                "Argument `schedules` must be a list of schedules. "
-                f"Received: schedules={schedules!r}"
-            )
         self.schedules = [
-            check_schedule("schedules", schedule) for schedule in schedules
+            check_schedule("schedules", schedule)
+            for schedule in check_list("schedules", schedules, "schedules")
         ]
         self.boundaries = check_increasing_steps("boundaries", boundaries, 1)
         if len(self.schedules) != len(self.boundaries) + 1:

@@ -138,7 +138,7 @@ class CosineRestarts(Schedule):
     def _tabulate_cycles(self):
         """Start, length and peak of every cycle that starts by `MAX_STEP`.
 
-        When `cycle_limit` ends the cycles earlier, a last entry holds
+        When `cycle_limit` ends the cycles by `MAX_STEP`, a last entry holds
         `end_learning_rate` from then on.
         """
         starts, lengths, peaks = [], [], []
@@ -161,7 +161,7 @@ class CosineRestarts(Schedule):
             start += length
             length *= self.t_mul
             peak *= self.m_mul
-        if len(starts) == limit:
+        if len(starts) == limit and start <= MAX_STEP:
             starts.append(start)
             lengths.append(1.0)
             peaks.append(self.end_learning_rate)

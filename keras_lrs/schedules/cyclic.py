@@ -3,6 +3,8 @@
 from keras import ops
 
 from keras_lrs.schedules.base import (
+    FLOAT32_MAX,
+    MAX_STEP,
     Schedule,
     anneal,
     as_float,
@@ -85,6 +87,15 @@ class OneCycle(Schedule):
         """(last step, start rate, end rate) of each phase, as PyTorch has them."""
         initial = self.max_learning_rate / self.div_factor
         final = initial / self.final_div_factor
+        if max(initial, final) > FLOAT32_MAX:
+            raise ValueError(
+                "Arguments `div_factor` and `final_div_factor` must keep the "
+                "initial rate (max_learning_rate / div_factor) and the final "
+                "rate (initial / final_div_factor) finite in float32. "
+                f"Received: max_learning_rate={self.max_learning_rate!r}, "
+                f"div_factor={self.div_factor!r}, "
+                f"final_div_factor={self.final_div_factor!r}"
+            )
         peak_step = float(self.pct_start * self.total_steps) - 1
         last_step = self.total_steps - 1
         if self.three_phase:
@@ -180,6 +191,14 @@ class Cyclical(Schedule):
         if step_size_down is not None:
             step_size_down = check_steps("step_size_down", step_size_down)
         self.step_size_down = step_size_down
+        period = self.step_size_up + (step_size_down or self.step_size_up)
+        if period > MAX_STEP:
+            raise ValueError(
+                "Arguments `step_size_up` and `step_size_down` must add up to "
+                f"at most 2**31 - 1 = {MAX_STEP} (one cycle). Received: "
+                f"step_size_up={step_size_up!r}, "
+                f"step_size_down={step_size_down!r}"
+            )
         self.mode = check_choice(
             "mode", mode, {"triangular", "triangular2", "exp_range"}
         )

@@ -7,6 +7,7 @@ from keras_lrs.schedules.base import (
     as_float,
     check_factor,
     check_increasing_steps,
+    check_list,
     check_non_negative,
     check_steps,
     count_reached,
@@ -116,12 +117,10 @@ class PiecewiseConstant(Schedule):
     def __init__(self, boundaries, values, name=None):
         super().__init__(name=name)
         self.boundaries = check_increasing_steps("boundaries", boundaries)
-        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-            raise ValueError(
-                "Argument `values` must be a list of learning rates. "
-                f"Received: values={values!r}"
-            )
-        self.values = [check_non_negative("values", value) for value in values]
+        self.values = [
+            check_non_negative("values", value)
+            for value in check_list("values", values, "learning rates")
+        ]
         if len(self.values) != len(self.boundaries) + 1:
             raise ValueError(
                 "Argument `values` must have one element more than "
