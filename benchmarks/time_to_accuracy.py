@@ -149,13 +149,7 @@ def parse_args(argv=None):
         type=fm.positive_float,
         help="the peak learning rate (default: 3e-3 for adamw, 0.1 for sgd)",
     )
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("FASHION_MNIST_DIR") or None,
-        help="a directory with the four Fashion-MNIST .gz files (default: "
-        "$FASHION_MNIST_DIR, else Keras's download, else "
-        f"{fm.DEBIAN_DATA_DIR})",
-    )
+    fm.add_data_dir_argument(parser)
     parser.add_argument(
         "--quick",
         action="store_true",

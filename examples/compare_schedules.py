@@ -66,7 +66,6 @@ is one line on stderr with exit code 2.
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -76,10 +75,10 @@ import numpy as np
 # Run as a script, this folder is on the path; fashion_mnist puts the
 # package (one folder up) there too.
 from fashion_mnist import (
-    DEBIAN_DATA_DIR,
     InputError,
     OneLineErrorParser,
     StepPlan,
+    add_data_dir_argument,
     describe_device,
     load_dataset,
     positive_float,
@@ -159,6 +158,7 @@ def parse_args(argv=None):
         default=list(SCHEDULES),
         help="comma-separated, from: "
         + "; ".join(f"{name}: {text}" for name, text in SCHEDULES.items())
+        .replace("%", "%%")  # argparse formats help with %
         + " (default: all)",
     )
     parser.add_argument(
@@ -173,13 +173,7 @@ def parse_args(argv=None):
         "warmup_cosine, and the peak of ours (default: %(default)s); "
         "square_root and multi_factor keep the chapter's rates",
     )
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("FASHION_MNIST_DIR") or None,
-        help="a directory with the four Fashion-MNIST .gz files (default: "
-        "$FASHION_MNIST_DIR, else Keras's download, else "
-        f"{DEBIAN_DATA_DIR})",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--out",
         type=Path,

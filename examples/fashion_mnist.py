@@ -163,6 +163,17 @@ def keras_file(text):
     return path
 
 
+def add_data_dir_argument(parser):
+    """`--data-dir`, shared with the other scripts that train on this data."""
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("FASHION_MNIST_DIR") or None,
+        help="a directory with the four Fashion-MNIST .gz files (default: "
+        "$FASHION_MNIST_DIR, else Keras's download, else "
+        f"{DEBIAN_DATA_DIR})",
+    )
+
+
 def parse_args(argv=None):
     schedule_help = "; ".join(
         f"{name}: {description}" for name, description in SCHEDULES.items()
@@ -194,13 +205,7 @@ def parse_args(argv=None):
         type=positive_float,
         help="the peak learning rate (default: 3e-3 for adamw, 0.1 for sgd)",
     )
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("FASHION_MNIST_DIR") or None,
-        help="a directory with the four Fashion-MNIST .gz files (default: "
-        "$FASHION_MNIST_DIR, else Keras's download, else "
-        f"{DEBIAN_DATA_DIR})",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--log-dir",
         help="write TensorBoard logs here: Keras's callback, and the "

@@ -8,27 +8,17 @@ is also checked on made-up epochs.
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.scripts import run_script
 
 from tests.test_example import fashion_mnist_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_TO_ACCURACY = ROOT / "benchmarks" / "time_to_accuracy.py"
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
-
-
-def run_script(script, *args):
-    return subprocess.run(
-        [sys.executable, str(script), *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

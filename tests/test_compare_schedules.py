@@ -7,12 +7,13 @@ The run uses the backend that `KERAS_BACKEND` selects, as a user would.
 import json
 import math
 import struct
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests import scripts
 
 from tests.test_example import fashion_mnist_dir
 
@@ -23,13 +24,7 @@ STEPS_PER_EPOCH = 3
 
 
 def run_script(*args):
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return scripts.run_script(SCRIPT, *args)
 
 
 @pytest.fixture(scope="module")

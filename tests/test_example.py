@@ -8,12 +8,12 @@ import gzip
 import json
 import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests import scripts
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "fashion_mnist.py"
@@ -24,13 +24,7 @@ ONE_EPOCH_ACCURACY_FLOOR = 0.5
 
 
 def run_script(*args):
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return scripts.run_script(SCRIPT, *args)
 
 
 def assert_one_line_usage_error(result, message):

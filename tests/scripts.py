@@ -1,0 +1,24 @@
+"""Runs the repository's scripts as a user would, in a subprocess."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = {
+    "fashion_mnist": ROOT / "examples" / "fashion_mnist.py",
+    "compare_schedules": ROOT / "examples" / "compare_schedules.py",
+    "time_to_accuracy": ROOT / "benchmarks" / "time_to_accuracy.py",
+    "overhead": ROOT / "benchmarks" / "overhead.py",
+}
+
+
+def run_script(script, *args, timeout=600):
+    """The finished process of `python SCRIPT ARGS...`, output captured."""
+    return subprocess.run(
+        [sys.executable, str(script), *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
