@@ -479,7 +479,7 @@ def markdown_table(results):
         lines.append(
             f"| {result['schedule']} | {result['train_loss']:.3f} | "
             f"{result['train_accuracy']:.3f} | "
-            f"{result['test_accuracy']:.3f} | {result['wall_time_s']:.0f} | "
+            f"{result['test_accuracy']:.3f} | {result['wall_time_s']:.1f} | "
             f"{published(result['schedule'])} |"
         )
     return "\n".join(lines)
