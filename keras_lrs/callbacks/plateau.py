@@ -56,8 +56,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     callback before it, so that a checkpoint taken at the end of an epoch
     includes that epoch's decision), and carry over from one `fit` to the
     next, as a PyTorch scheduler's would. With a float learning rate,
-    `model.save` keeps the reduced rate but not the counters. Writes `logs["learning_rate"]`,
-    the rate of the step after the epoch, before any reduction.
+    `model.save` keeps the reduced rate but not the counters. Writes
+    `logs["learning_rate"]`, the rate of the step after the epoch, before
+    any reduction.
 
     Args:
         monitor: the metric to watch, e.g. "val_loss".

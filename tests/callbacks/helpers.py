@@ -1,4 +1,7 @@
-"""A model whose weights record the learning rates applied to them."""
+"""A model whose weights record the learning rates applied to them, and a
+reader of the rates `LearningRateMonitor` logged."""
+
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -46,3 +49,17 @@ def applied_total(model):
 
 def to_float(value):
     return float(ops.convert_to_numpy(value))
+
+
+def logged_points(log_dir, tag="learning_rate"):
+    """(steps, values) of `tag` under `log_dir/train`, as TensorBoard reads them."""
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    accumulator = EventAccumulator(
+        str(Path(log_dir) / "train"), size_guidance={"scalars": 0}
+    )
+    accumulator.Reload()
+    events = accumulator.Scalars(tag)
+    return np.array([e.step for e in events]), np.array([e.value for e in events])

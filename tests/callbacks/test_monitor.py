@@ -9,15 +9,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import (
-    EventAccumulator,
-)
 
 import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
 from keras_lrs.callbacks import monitor as monitor_module
-from tests.callbacks.helpers import ones, rate_recording_model, to_float
+from tests.callbacks.helpers import logged_points, ones, rate_recording_model, to_float
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS_PER_EPOCH = 10  # not a multiple of steps_per_execution=4
@@ -27,19 +24,12 @@ def _schedule():
     return s.Warmup(s.CosineRestarts(0.1, 7, t_mul=1.5), 5)
 
 
-def _points(log_dir, tag="learning_rate"):
-    accumulator = EventAccumulator(str(Path(log_dir) / "train"), size_guidance={"scalars": 0})
-    accumulator.Reload()
-    events = accumulator.Scalars(tag)
-    return np.array([e.step for e in events]), np.array([e.value for e in events])
-
-
 def test_one_point_per_optimizer_step(tmp_path):
     model = rate_recording_model(keras.optimizers.SGD(_schedule()))
     monitor = LearningRateMonitor(tmp_path, update_freq="batch")
     model.fit(*ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0, callbacks=[monitor])
 
-    steps, values = _points(tmp_path)
+    steps, values = logged_points(tmp_path)
     np.testing.assert_array_equal(steps, np.arange(3 * STEPS_PER_EPOCH))
     expected = keras_lrs.schedule_values(_schedule(), 3 * STEPS_PER_EPOCH)
     np.testing.assert_allclose(values, expected, rtol=1e-6)
@@ -57,7 +47,7 @@ def test_points_carry_plateau_reductions_whatever_the_callback_order(tmp_path):
     monitor = LearningRateMonitor(tmp_path, update_freq="batch")
     model.fit(*ones(STEPS_PER_EPOCH), batch_size=1, epochs=4, verbose=0, callbacks=[plateau, monitor])
 
-    _, values = _points(tmp_path)
+    _, values = logged_points(tmp_path)
     scales = np.repeat([1.0, 1.0, 0.5, 0.25], STEPS_PER_EPOCH)
     expected = keras_lrs.schedule_values(_schedule(), 4 * STEPS_PER_EPOCH) * scales
     np.testing.assert_allclose(values, expected, rtol=1e-6)
@@ -88,10 +78,10 @@ def test_epoch_frequency_and_float_rate(tmp_path):
         *ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0,
         callbacks=[LearningRateMonitor(tmp_path, update_freq="epoch", log_momentum=True)],
     )
-    steps, values = _points(tmp_path)
+    steps, values = logged_points(tmp_path)
     np.testing.assert_array_equal(steps, [0, 1, 2])
     np.testing.assert_allclose(values, 0.01, rtol=1e-6)
-    _, momentum = _points(tmp_path, "momentum")
+    _, momentum = logged_points(tmp_path, "momentum")
     np.testing.assert_allclose(momentum, 0.9)  # Adam's beta_1
 
 
@@ -109,7 +99,7 @@ def test_reads_the_step_once_per_write_not_per_step(tmp_path, monkeypatch):
     monitor.write_interval = 3600.0
     model.fit(*ones(STEPS_PER_EPOCH), batch_size=1, epochs=3, verbose=0, callbacks=[monitor])
     assert len(reads) == 2 * 3  # at each epoch's begin and end
-    assert len(_points(tmp_path)[0]) == 3 * STEPS_PER_EPOCH
+    assert len(logged_points(tmp_path)[0]) == 3 * STEPS_PER_EPOCH
     # The batch-end hook is Keras's own, so Keras may dispatch the batch-end
     # callbacks asynchronously.
     assert LearningRateMonitor.on_train_batch_end is keras.callbacks.Callback.on_train_batch_end
@@ -126,7 +116,7 @@ class _ReadBack(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         taken = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
         try:
-            on_disk = len(_points(self.log_dir)[0])
+            on_disk = len(logged_points(self.log_dir)[0])
         except KeyError:  # no point written yet
             on_disk = 0
         self.seen.append((taken, on_disk))

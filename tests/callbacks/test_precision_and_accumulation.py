@@ -21,8 +21,12 @@ import pytest
 import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
-from tests.callbacks.helpers import applied_total, ones, rate_recording_model
-from tests.callbacks.test_monitor import _points
+from tests.callbacks.helpers import (
+    applied_total,
+    logged_points,
+    ones,
+    rate_recording_model,
+)
 
 STEPS_PER_EPOCH = 8
 EPOCHS = 3
@@ -62,6 +66,21 @@ def _expected_rates(schedule_steps, epoch_of_update, epochs):
     return values * scales[epoch_of_update].astype("float32")
 
 
+def _assert_applied_and_logged(model, history, log_dir, updates, expected, next_batches):
+    """The weights moved by `expected` at `updates`, which the monitor logged;
+    the epoch logs hold the rate of the update after each epoch, made at
+    `next_batches`, after the epoch's reduction."""
+    logged_steps, logged = logged_points(log_dir)
+    np.testing.assert_array_equal(logged_steps, updates)
+    np.testing.assert_allclose(logged, expected, rtol=1e-6)
+    np.testing.assert_allclose(applied_total(model), expected.astype("float64").sum(), rtol=1e-5)
+    np.testing.assert_allclose(
+        history.history["learning_rate"],
+        keras_lrs.schedule_values(_schedule(), next_batches) * np.float32([1, 0.5, 0.25]),
+        rtol=1e-6,
+    )
+
+
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
 def test_mixed_precision_applies_and_logs_the_scheduled_rate(tmp_path, policy):
     model = rate_recording_model(keras.optimizers.SGD(_schedule()), JIT_COMPILE)
@@ -73,16 +92,7 @@ def test_mixed_precision_applies_and_logs_the_scheduled_rate(tmp_path, policy):
     total = EPOCHS * STEPS_PER_EPOCH
     steps = np.arange(total)
     expected = _expected_rates(steps, steps // STEPS_PER_EPOCH, EPOCHS)
-    logged_steps, logged = _points(tmp_path)
-    np.testing.assert_array_equal(logged_steps, steps)
-    np.testing.assert_allclose(logged, expected, rtol=1e-6)
-    np.testing.assert_allclose(applied_total(model), expected.astype("float64").sum(), rtol=1e-5)
-    # The logged rate is the next update's, after the epoch's reduction.
-    np.testing.assert_allclose(
-        history.history["learning_rate"],
-        keras_lrs.schedule_values(_schedule(), [8, 16, 24]) * np.float32([1, 0.5, 0.25]),
-        rtol=1e-6,
-    )
+    _assert_applied_and_logged(model, history, tmp_path, steps, expected, [8, 16, 24])
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
@@ -119,16 +129,9 @@ def test_accumulation_applies_the_schedule_at_the_last_batch_of_each_update(tmp_
         EPOCHS,
     )
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == updates
-    logged_steps, logged = _points(tmp_path)
-    np.testing.assert_array_equal(logged_steps, update_steps)
-    np.testing.assert_allclose(logged, expected, rtol=1e-6)
-    np.testing.assert_allclose(applied_total(model), expected.astype("float64").sum(), rtol=1e-5)
-    # The logged rate is the next update's, after the epoch's reduction:
-    # update 4, the first after epoch 0, is made at batch 9.
-    np.testing.assert_allclose(
-        history.history["learning_rate"],
-        keras_lrs.schedule_values(_schedule(), [9, 17, 25]) * np.float32([1, 0.5, 0.25]),
-        rtol=1e-6,
+    # Update 4, the first after epoch 0, is made at batch 9.
+    _assert_applied_and_logged(
+        model, history, tmp_path, update_steps, expected, [9, 17, 25]
     )
 
 
