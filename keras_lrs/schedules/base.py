@@ -289,6 +289,22 @@ def check_steps(name, value, minimum=1):
     return int(number)
 
 
+def check_steps_total(total, meaning, **arguments):
+    """Checks that `total`, a step made of `arguments`, is at most MAX_STEP.
+
+    `arguments` are the received values, named, for the message.
+    """
+    if total > MAX_STEP:
+        names = " and ".join(f"`{name}`" for name in arguments)
+        received = ", ".join(
+            f"{name}={value!r}" for name, value in arguments.items()
+        )
+        raise ValueError(
+            f"Arguments {names} must add up to at most 2**31 - 1 = {MAX_STEP} "
+            f"({meaning}). Received: {received}"
+        )
+
+
 def check_list(name, values, items):
     """A list, tuple, range or 1-D array (ordered, unlike a set), as a list."""
     if (

@@ -4,7 +4,6 @@ from keras import ops
 
 from keras_lrs.schedules.base import (
     FLOAT32_MAX,
-    MAX_STEP,
     Schedule,
     anneal,
     as_float,
@@ -15,6 +14,7 @@ from keras_lrs.schedules.base import (
     check_number,
     check_positive,
     check_steps,
+    check_steps_total,
     register,
     split_period,
 )
@@ -191,14 +191,12 @@ class Cyclical(Schedule):
         if step_size_down is not None:
             step_size_down = check_steps("step_size_down", step_size_down)
         self.step_size_down = step_size_down
-        period = self.step_size_up + (step_size_down or self.step_size_up)
-        if period > MAX_STEP:
-            raise ValueError(
-                "Arguments `step_size_up` and `step_size_down` must add up to "
-                f"at most 2**31 - 1 = {MAX_STEP} (one cycle). Received: "
-                f"step_size_up={step_size_up!r}, "
-                f"step_size_down={step_size_down!r}"
-            )
+        check_steps_total(
+            self.step_size_up + (step_size_down or self.step_size_up),
+            "one cycle",
+            step_size_up=step_size_up,
+            step_size_down=step_size_down,
+        )
         self.mode = check_choice(
             "mode", mode, {"triangular", "triangular2", "exp_range"}
         )

@@ -1,11 +1,11 @@
 """Warmup-stable-decay (the "trapezoidal" schedule of recent LLM training)."""
 
 from keras_lrs.schedules.base import (
-    MAX_STEP,
     Schedule,
     check_choice,
     check_non_negative,
     check_steps,
+    check_steps_total,
     evaluate,
     register,
 )
@@ -57,13 +57,12 @@ class WarmupStableDecay(Schedule):
         )
         self.warmup_steps = check_steps("warmup_steps", warmup_steps, 0)
         self.stable_steps = check_steps("stable_steps", stable_steps, 0)
-        if self.warmup_steps + self.stable_steps > MAX_STEP:
-            raise ValueError(
-                "Arguments `warmup_steps` and `stable_steps` must add up to "
-                f"at most 2**31 - 1 = {MAX_STEP} (the step where the decay "
-                f"starts). Received: warmup_steps={warmup_steps!r}, "
-                f"stable_steps={stable_steps!r}"
-            )
+        check_steps_total(
+            self.warmup_steps + self.stable_steps,
+            "the step where the decay starts",
+            warmup_steps=warmup_steps,
+            stable_steps=stable_steps,
+        )
         self.decay_steps = check_steps("decay_steps", decay_steps)
         self.end_learning_rate = check_non_negative(
             "end_learning_rate", end_learning_rate
