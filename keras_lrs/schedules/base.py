@@ -111,6 +111,17 @@ def as_float(step):
     return ops.cast(step, "float32")
 
 
+def argument(value, dtype="float32"):
+    """A schedule's argument (a Python number) as a tensor, for Keras ops.
+
+    torch.compile turns a number that differs between two compiled schedules
+    (say, two models' `min_learning_rate`) into a symbolic one, and Keras's
+    torch ops such as `maximum` cannot trace a symbolic number, only a
+    tensor: each would be a graph break in every train step.
+    """
+    return ops.convert_to_tensor(value, dtype)
+
+
 def evaluate(schedule, step):
     """Value of a nested schedule (or a constant float) at `step`, as float32."""
     if isinstance(schedule, LearningRateSchedule):
@@ -140,9 +151,15 @@ def gather(values, index, dtype="float32"):
 
 
 def _constant(values, dtype):
-    # Through NumPy: the torch backend converts a Python list element by
-    # element (about 1 ms for 30 numbers), a NumPy array at once.
     dtype = keras.backend.standardize_dtype(dtype)
+    if keras.backend.backend() == "torch":
+        # Keras's torch converter checks a Python list element by element
+        # (0.2 ms for 30 numbers in eager mode) and reads a NumPy array's
+        # dtype in a way torch.compile cannot trace: a graph break, so an
+        # extra call in every compiled train step, per constant.
+        import torch
+
+        return ops.convert_to_tensor(torch.tensor(values, dtype=getattr(torch, dtype)))
     return ops.convert_to_tensor(np.asarray(values, dtype=dtype))
 
 
@@ -171,12 +188,14 @@ def split_period(step, period):
     [0, period) at any step.
     """
     if is_integer(step) and float(period).is_integer():
-        cycles = ops.floor_divide(step, int(period))
-        offset = step - cycles * int(period)
+        period = argument(int(period), step.dtype)
+        cycles = ops.floor_divide(step, period)
+        offset = step - cycles * period
     else:
         step = as_float(step)
         # A float remainder is exact; `step - floor(step / period) * period`
         # is not, and falls outside [0, period) at large steps.
+        period = argument(period)
         offset = ops.mod(step, period)
         cycles = ops.round((step - offset) / period)
     return cycles, as_float(offset)

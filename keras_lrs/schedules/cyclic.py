@@ -6,6 +6,7 @@ from keras_lrs.schedules.base import (
     FLOAT32_MAX,
     Schedule,
     anneal,
+    argument,
     as_float,
     check_bool,
     check_choice,
@@ -125,7 +126,7 @@ class OneCycle(Schedule):
         return phases
 
     def formula(self, step):
-        step = ops.minimum(as_float(step), self.total_steps - 1)
+        step = ops.minimum(as_float(step), argument(self.total_steps - 1))
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
         value = None
         previous = 0.0

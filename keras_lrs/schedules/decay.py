@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_lrs.schedules.base import (
     Schedule,
+    argument,
     as_float,
     check_bool,
     check_factor,
@@ -66,7 +67,7 @@ class ExponentialDecay(Schedule):
     def formula(self, step):
         progress = _decay_progress(step, self.decay_steps, self.staircase)
         value = self.initial_learning_rate * ops.power(self.decay_rate, progress)
-        return ops.maximum(value, self.min_learning_rate)
+        return ops.maximum(value, argument(self.min_learning_rate))
 
 
 @register

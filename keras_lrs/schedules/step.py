@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_lrs.schedules.base import (
     Schedule,
+    argument,
     as_float,
     check_factor,
     check_increasing_steps,
@@ -59,7 +60,7 @@ class StepDecay(Schedule):
         value = self.initial_learning_rate * ops.power(
             self.gamma, as_float(decays)
         )
-        return ops.maximum(value, self.min_learning_rate)
+        return ops.maximum(value, argument(self.min_learning_rate))
 
 
 @register

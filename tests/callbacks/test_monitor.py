@@ -14,7 +14,7 @@ import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
 from keras_lrs.callbacks import monitor as monitor_module
-from tests.callbacks.helpers import logged_points, ones, rate_recording_model, to_float
+from tests.callbacks.helpers import logged_points, ones, rate_recording_model
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS_PER_EPOCH = 10  # not a multiple of steps_per_execution=4

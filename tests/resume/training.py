@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau  # noqa: E402
 

@@ -134,3 +134,29 @@ def test_trains_inside_a_compiled_step(name):
     applied = -float(model.get_weights()[0][0, 0])
     expected = keras_lrs.schedule_values(schedule, steps).astype("float64").sum()
     np.testing.assert_allclose(applied, expected, rtol=1e-5)
+
+
+@cases
+def test_one_graph_under_torch_compile(name):
+    # Keras compiles the torch train step with torch.compile, which splits
+    # it at every operation it cannot trace ("graph break"), and each piece
+    # then costs a call of its own in every step. `fullgraph=True` raises on
+    # the first break instead.
+    if keras.backend.backend() != "torch":
+        pytest.skip("torch.compile exists on the torch backend only")
+    import torch
+
+    # Through the plateau callbacks' wrapper, which every schedule runs in
+    # once a ReduceLROnPlateau has lowered it.
+    schedule = make(name)
+    torch._dynamo.reset()
+    compiled = torch.compile(
+        keras_lrs.callbacks.ScaledSchedule(schedule, 0.5), fullgraph=True, dynamic=True
+    )
+    for step in (0, 7, 1000, 2**31 - 1):
+        value = compiled(ops.convert_to_tensor(step, "int32"))
+        np.testing.assert_allclose(
+            float(ops.convert_to_numpy(value)),
+            0.5 * keras_lrs.schedule_values(schedule, [step])[0],
+            rtol=1e-6,
+        )
