@@ -31,15 +31,28 @@ def schedule_values(schedule, steps):
         steps = steps.astype("int32")
     else:  # fractional steps, or beyond the int32 range of JAX's step
         steps = steps.astype("float32")
-    try:
-        values = ops.convert_to_numpy(schedule(steps))
-    except Exception:  # noqa: BLE001 - not every schedule is elementwise
-        values = None
-    if values is None or values.shape != steps.shape:
+    values = _attempt(lambda: schedule(steps), steps.shape)
+    if values is None:
         # Schedules written for a scalar step only (Keras's CosineDecay with
-        # a warmup uses `ops.cond`): evaluate them one step at a time.
+        # a warmup uses `ops.cond`): mapped over the steps where the backend
+        # can (JAX and TensorFlow), else one step at a time.
+        flat = steps.reshape(-1)
+        values = _attempt(
+            lambda: ops.vectorized_map(schedule, ops.convert_to_tensor(flat)),
+            flat.shape,
+        )
+    if values is None:
         values = np.array(
-            [ops.convert_to_numpy(schedule(step)) for step in steps]
+            [ops.convert_to_numpy(schedule(step)) for step in steps.reshape(-1)]
         )
     return values.astype("float32").reshape(steps.shape)
+
+
+def _attempt(evaluate, shape):
+    """`evaluate()` as a NumPy array of `shape`, or None if it cannot be."""
+    try:
+        values = ops.convert_to_numpy(evaluate())
+    except Exception:  # noqa: BLE001 - not every schedule is elementwise
+        return None
+    return values if values.shape == shape else None
 

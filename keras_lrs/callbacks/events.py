@@ -119,10 +119,12 @@ def encode_scalars(tag, steps, values, wall_time):
             axis=1,
         )
         chunks.append((np.flatnonzero(chosen), _records(data)))
-    # Back in step order, whatever the varint lengths.
-    order = np.argsort(np.concatenate([index for index, _ in chunks]), kind="stable")
+    indices = np.concatenate([index for index, _ in chunks])
+    if np.all(indices[1:] > indices[:-1]):  # increasing steps: chunks in order
+        return b"".join(records.tobytes() for _, records in chunks)
+    # Back in the order given, whatever the varint lengths.
     rows = [row for _, records in chunks for row in records]
-    return b"".join(rows[i].tobytes() for i in order)
+    return b"".join(rows[i].tobytes() for i in np.argsort(indices, kind="stable"))
 
 
 def _file_version_record(wall_time):

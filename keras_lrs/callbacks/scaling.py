@@ -29,6 +29,7 @@ Keras internals this relies on, guarded by the tests on every backend:
 """
 
 import contextlib
+import weakref
 
 import keras
 import numpy as np
@@ -45,7 +46,12 @@ from keras_lrs.schedules.base import (
 from keras_lrs.values import schedule_values
 
 _STATE_ATTRIBUTE = "_keras_lrs_state"
-_BLOCK = 256  # steps evaluated together by `applied_rates`
+# Steps evaluated together by `applied_rates`: evaluating a schedule costs
+# about the same for 1 step as for thousands (0.4-9 ms in eager mode on a
+# CPU, by backend and schedule), and the blocks last evaluated are kept.
+_BLOCK = 4096
+_KEPT_BLOCKS = 4  # per schedule and accumulation
+_blocks = weakref.WeakKeyDictionary()  # schedule -> {(every, first): values}
 
 
 @register
@@ -211,9 +217,12 @@ def schedule_steps(optimizer, steps):
     seen. With `gradient_accumulation_steps=A` that is `A` per update, and
     update `k` is made at batch `k*A + A - 1`; otherwise it is `k`.
     """
-    steps = np.asarray(steps, dtype=np.int64)
-    every = rate_holder(optimizer).gradient_accumulation_steps
-    return steps * every + (every - 1) if every else steps
+    return _batches(steps, rate_holder(optimizer).gradient_accumulation_steps)
+
+
+def _batches(updates, every):
+    updates = np.asarray(updates, dtype=np.int64)
+    return updates * every + (every - 1) if every else updates
 
 
 def applied_rates(optimizer, steps, rate=None):
@@ -231,13 +240,30 @@ def applied_rates(optimizer, steps, rate=None):
     # blocks aligned to multiples of `_BLOCK`, a step gets the same value
     # whichever range it is asked for in: a resumed run rewrites the same
     # points.
+    every = rate_holder(optimizer).gradient_accumulation_steps
     firsts, which = np.unique(steps // _BLOCK * _BLOCK, return_inverse=True)
-    blocks = np.stack([
-        schedule_values(schedule, schedule_steps(optimizer, np.arange(first, first + _BLOCK)))
-        for first in firsts
-    ])
+    blocks = np.stack([_block(schedule, every, first) for first in firsts])
     values = blocks[which.reshape(steps.shape), steps % _BLOCK]
     return values.astype("float32") * np.float32(multiplier)
+
+
+def _block(schedule, every, first):
+    """The schedule's values for updates `first .. first + _BLOCK - 1`.
+
+    Kept for the next calls: a schedule is a function of the step (as
+    Keras's and ours are; the compiled train step also takes it as one).
+    """
+    try:
+        kept = _blocks.setdefault(schedule, {})
+    except TypeError:  # a schedule that cannot be weakly referenced
+        kept = {}
+    key = (every, first)
+    if key not in kept:
+        if len(kept) >= _KEPT_BLOCKS:
+            del kept[next(iter(kept))]  # the oldest
+        updates = np.arange(first, first + _BLOCK)
+        kept[key] = schedule_values(schedule, _batches(updates, every))
+    return kept[key]
 
 
 def current_rate(optimizer):

@@ -28,9 +28,11 @@ def _reference(tag, steps, values, wall_time):
 
 
 @pytest.mark.parametrize("tag", ["learning_rate", "m", "a/long/" + "x" * 200])
-def test_bytes_equal_tensorboards_own_encoding(tag):
+@pytest.mark.parametrize("ordered", [True, False])
+def test_bytes_equal_tensorboards_own_encoding(tag, ordered):
     rng = np.random.default_rng(0)
-    steps = rng.permutation(STEPS)  # out of order, mixed varint lengths
+    # Mixed varint lengths, in increasing order (as the monitor writes) or not.
+    steps = np.array(STEPS) if ordered else rng.permutation(STEPS)
     values = rng.random(len(steps)).astype("float32")
     values[0] = 0.0
     assert encode_scalars(tag, steps, values, 1795297086.25) == _reference(

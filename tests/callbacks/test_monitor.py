@@ -166,3 +166,33 @@ print(len(accumulator.Scalars("learning_rate")))
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split()[-1] == "6"
+
+
+class CountingCosine(s.CosineDecay):
+    """Counts the evaluations made outside the train step (arrays of steps)."""
+
+    evaluations = 0
+
+    def __call__(self, step):
+        if np.ndim(step) > 0:
+            type(self).evaluations += 1
+        return super().__call__(step)
+
+
+def test_callbacks_evaluate_a_schedule_once_per_block(tmp_path):
+    # Each epoch end, the plateau callback and the monitor both need the
+    # rate, and the monitor the rates of the epoch's steps: one evaluation
+    # of a block of 4096 steps serves them all, epoch after epoch.
+    CountingCosine.evaluations = 0
+    schedule = CountingCosine(0.1, 100)
+    model = rate_recording_model(keras.optimizers.SGD(schedule))
+    monitor = LearningRateMonitor(tmp_path, update_freq="batch")
+    plateau = ReduceLROnPlateau(monitor="loss", patience=100)
+    model.fit(*ones(24), batch_size=1, epochs=3, verbose=0, callbacks=[plateau, monitor])
+    assert CountingCosine.evaluations == 1
+    steps, values = logged_points(tmp_path)
+    np.testing.assert_array_equal(steps, np.arange(72))
+    np.testing.assert_allclose(
+        values, 0.05 * (1 + np.cos(np.pi * np.minimum(np.arange(72), 100) / 100)),
+        rtol=1e-6, atol=1e-8,
+    )
