@@ -9,11 +9,19 @@ with one TensorBoard point per step, and the usual community approach, a
 Python callback that sets the rate before every batch (which needs
 `steps_per_execution=1` to do what it says).
 
+A second model with a float rate ("float rate (second model)") is the
+control: its ratio to the first shows what two identical configurations
+differ by on this machine.
+
 The configurations are timed side by side: every round times one epoch of
 each, in a shuffled order, after a compiled warm-up. The table gives the
-median time per step and the median over the rounds of its ratio to the
-float rate's time in the same round, with the range of the middle half of
-those ratios (how noisy the machine was). Run once per backend:
+median time per step, the median over the rounds of its ratio to the float
+rate's time in the same round, and a 95% confidence interval of that median
+(bootstrap over the rounds). Where the issue sets a target (2% for a
+schedule or the plateau wrapper, 3% for the per-step monitor), the last
+column says "met" when the whole interval is at or below it, "missed" when
+the whole interval is above it, and "open" when the rounds cannot tell.
+Run once per backend:
 
     KERAS_BACKEND=jax python benchmarks/overhead.py --out benchmarks/results/overhead-jax.json
 """
@@ -57,28 +65,60 @@ def _cosine(step, peak=0.01, decay_steps=10_000):
     return 0.5 * peak * (1 + math.cos(math.pi * min(step, decay_steps) / decay_steps))
 
 
+SCHEDULE_TARGET = 0.02
+MONITOR_TARGET = 0.03
+
+
 def configurations(log_dir):
-    """name -> (learning rate, callbacks, steps per execution)."""
+    """name -> (learning rate, callbacks, steps per execution, target)."""
     fast = 1 if keras.backend.backend() == "torch" else 32
     configs = {
-        "float rate": (0.01, [], fast),
-        "keras CosineDecay": (keras.optimizers.schedules.CosineDecay(0.01, 10_000), [], fast),
+        "float rate": (0.01, [], fast, None),
+        "float rate (second model)": (0.01, [], fast, None),
+        "keras CosineDecay": (
+            keras.optimizers.schedules.CosineDecay(0.01, 10_000), [], fast, None,
+        ),
     }
     for name in CASE_NAMES:
-        configs[f"keras_lrs {name}"] = (make(name), [], fast)
+        configs[f"keras_lrs {name}"] = (make(name), [], fast, SCHEDULE_TARGET)
     configs["Warmup(CosineRestarts) + ReduceLROnPlateau"] = (
         s.Warmup(s.CosineRestarts(0.01, 1000), 100),
         [keras_lrs.callbacks.ReduceLROnPlateau(monitor="loss", patience=2)],
         fast,
+        SCHEDULE_TARGET,
     )
     configs["CosineDecay + LearningRateMonitor(batch)"] = (
         s.CosineDecay(0.01, 10_000),
         [keras_lrs.callbacks.LearningRateMonitor(log_dir, update_freq="batch")],
         fast,
+        MONITOR_TARGET,
     )
-    configs["per-batch Python callback (spe=1)"] = (0.01, [PerBatchRate(_cosine)], 1)
-    configs["float rate (spe=1)"] = (0.01, [], 1)
+    configs["per-batch Python callback (spe=1)"] = (
+        0.01, [PerBatchRate(_cosine)], 1, None,
+    )
+    configs["float rate (spe=1)"] = (0.01, [], 1, None)
     return configs
+
+
+def median_interval(ratios, confidence=0.95, resamples=4000):
+    """Bootstrap interval of the median of `ratios` (percentile method)."""
+    rng = np.random.default_rng(0)
+    ratios = np.asarray(ratios)
+    medians = np.median(rng.choice(ratios, (resamples, len(ratios))), axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(medians, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def verdict(interval, target):
+    if target is None:
+        return ""
+    low, high = interval
+    if high <= 1 + target:
+        return "met"
+    if low > 1 + target:
+        return "missed"
+    return "open"
 
 
 def compile_every_model():
@@ -99,7 +139,7 @@ def compile_every_model():
             setattr(torch._dynamo.config, name, 4096)
 
 
-def build(learning_rate, steps_per_execution, features):
+def build(learning_rate, steps_per_execution, features, optimizer):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [
@@ -108,8 +148,12 @@ def build(learning_rate, steps_per_execution, features):
             keras.layers.Dense(1),
         ]
     )
+    if optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(learning_rate, momentum=0.9)
+    else:
+        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
+        optimizer=optimizer,
         loss="mse",
         jit_compile=True,
         steps_per_execution=steps_per_execution,
@@ -120,7 +164,11 @@ def build(learning_rate, steps_per_execution, features):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1024, help="steps per timed epoch")
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument(
+        "--optimizer", choices=("sgd", "adamw"), default="sgd",
+        help="SGD with momentum 0.9 (default), or AdamW",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument(
         "--configurations", type=lambda text: text.split(","),
@@ -144,8 +192,8 @@ def main():
                 parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
             chosen = {name: config for name, config in chosen.items()
                       if name == "float rate" or name in args.configurations}
-        for name, (rate, callbacks, spe) in chosen.items():
-            model = build(rate, spe, features)
+        for name, (rate, callbacks, spe, _) in chosen.items():
+            model = build(rate, spe, features, args.optimizer)
             model.fit(x[: 64 * batch_size], y[: 64 * batch_size], batch_size=batch_size,
                       epochs=1, verbose=0, callbacks=callbacks)  # compile, warm up
             models[name] = (model, callbacks)
@@ -163,33 +211,40 @@ def main():
 
     # A ratio per round, to the float rate timed in the same round, so that
     # a slow drift of the machine's speed cancels out; the median over the
-    # rounds, and the spread of the middle half of them.
+    # rounds, and how sure that median is.
     baseline = times["float rate"]
     rows = []
     for name, samples in times.items():
         ratios = [t / b for t, b in zip(samples, baseline)]
-        low, high = np.percentile(ratios, [25, 75])
+        interval = median_interval(ratios)
+        target = chosen[name][3]
         rows.append({
             "configuration": name,
             "median_step_us": statistics.median(samples) * 1e6,
             "ratio_to_float_rate": statistics.median(ratios),
-            "ratio_quartiles": [float(low), float(high)],
+            "ratio_interval_95": list(interval),
+            "target": target,
+            "verdict": verdict(interval, target),
             "samples_us": [t * 1e6 for t in samples],
         })
 
     backend = keras.backend.backend()
-    print(f"backend={backend}  steps/epoch={args.steps}  rounds={args.rounds}  "
+    print(f"backend={backend}  optimizer={args.optimizer}  "
+          f"steps/epoch={args.steps}  rounds={args.rounds}  "
           f"machine={platform.machine()} {os.cpu_count()} CPUs")
     print(f"{'configuration':48s} {'median µs/step':>15s} {'vs float rate':>14s} "
-          f"{'middle half of rounds':>22s}")
+          f"{'95% interval':>18s} {'target':>7s}  verdict")
     for row in rows:
-        low, high = row["ratio_quartiles"]
+        low, high = row["ratio_interval_95"]
+        target = f"+{row['target']:.0%}" if row["target"] is not None else ""
         print(f"{row['configuration']:48s} {row['median_step_us']:15.2f} "
-              f"{row['ratio_to_float_rate']:13.3f}x {low:10.3f}x - {high:.3f}x")
+              f"{row['ratio_to_float_rate']:13.3f}x {low:8.3f}x-{high:.3f}x "
+              f"{target:>7s}  {row['verdict']}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({
             "backend": backend, "keras": keras.__version__,
+            "optimizer": args.optimizer,
             "steps_per_epoch": args.steps, "rounds": args.rounds,
             "cpus": os.cpu_count(), "machine": platform.platform(),
             "results": rows,

@@ -8,6 +8,7 @@ is also checked on made-up epochs.
 import importlib.util
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,17 @@ TIME_TO_ACCURACY = ROOT / "benchmarks" / "time_to_accuracy.py"
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
 
 
-@pytest.fixture(scope="module")
-def time_to_accuracy():
-    """`benchmarks/time_to_accuracy.py` as a module (it imports no Keras)."""
-    spec = importlib.util.spec_from_file_location(
-        "time_to_accuracy", TIME_TO_ACCURACY
-    )
+def _load_module(path):
+    """A benchmark script as a module (its `main` does not run)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def time_to_accuracy():
+    return _load_module(TIME_TO_ACCURACY)
 
 
 def assert_backend(document):
@@ -206,29 +209,74 @@ def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
 
 def test_overhead_tiny_run(tmp_path):
     out = tmp_path / "overhead.json"
+    # Few configurations: torch.compile compiles each model for seconds.
     chosen = [
-        "keras_lrs CosineDecay",
+        "float rate (second model)",
         "Warmup(CosineRestarts) + ReduceLROnPlateau",
         "CosineDecay + LearningRateMonitor(batch)",
-        "per-batch Python callback (spe=1)",
     ]
     result = run_script(
-        OVERHEAD, "--steps", 8, "--rounds", 1, "--out", out,
-        "--configurations", ",".join(chosen),
+        OVERHEAD, "--steps", 8, "--rounds", 3, "--optimizer", "adamw",
+        "--out", out, "--configurations", ",".join(chosen),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     document = json.loads(out.read_text())
     assert_backend(document)
-    assert (document["steps_per_epoch"], document["rounds"]) == (8, 1)
+    assert (document["steps_per_epoch"], document["rounds"]) == (8, 3)
+    assert document["optimizer"] == "adamw"
     rows = document["results"]
     names = [row["configuration"] for row in rows]
     assert names == ["float rate", *chosen]
+    baseline = rows[0]["samples_us"]
     for row in rows:
-        assert len(row["samples_us"]) == 1
-        assert row["median_step_us"] == row["samples_us"][0] > 0
-        assert row["ratio_to_float_rate"] > 0
+        samples = row["samples_us"]
+        assert len(samples) == 3 and all(t > 0 for t in samples)
+        assert row["median_step_us"] == sorted(samples)[1]
+        ratios = sorted(t / b for t, b in zip(samples, baseline))
+        assert row["ratio_to_float_rate"] == pytest.approx(ratios[1])
+        # A median of 3 resampled ratios is one of them.
+        low, high = row["ratio_interval_95"]
+        assert ratios[0] <= low <= row["ratio_to_float_rate"] <= high <= ratios[2]
     assert rows[0]["ratio_to_float_rate"] == 1.0
+    targets = {row["configuration"]: row["target"] for row in rows}
+    assert targets == {
+        "float rate": None, "float rate (second model)": None,
+        "Warmup(CosineRestarts) + ReduceLROnPlateau": 0.02,
+        "CosineDecay + LearningRateMonitor(batch)": 0.03,
+    }
+    for row in rows:
+        assert row["verdict"] in (("met", "missed", "open") if row["target"] else ("",))
 
     header, table_rows = table_after(result.stdout, "configuration ")
-    assert "median µs/step" in header
+    assert "median µs/step" in header and "95% interval" in header
     assert [row[:48].rstrip() for row in table_rows] == names
+
+
+@pytest.mark.parametrize(
+    "interval, target, expected",
+    [
+        ((0.97, 1.019), 0.02, "met"),
+        ((0.99, 1.02), 0.02, "met"),
+        ((1.01, 1.03), 0.02, "open"),
+        ((1.021, 1.05), 0.02, "missed"),
+        ((1.021, 1.05), 0.03, "open"),
+        ((0.5, 2.0), None, ""),
+    ],
+)
+def test_overhead_verdict(interval, target, expected):
+    overhead = _load_module(OVERHEAD)
+    assert overhead.verdict(interval, target) == expected
+
+
+def test_overhead_targets():
+    overhead = _load_module(OVERHEAD)
+    with tempfile.TemporaryDirectory() as log_dir:
+        targets = {
+            name: config[3]
+            for name, config in overhead.configurations(log_dir).items()
+        }
+    schedules = [name for name in targets if name.startswith("keras_lrs ")]
+    assert len(schedules) >= 21
+    assert all(targets[name] == 0.02 for name in schedules)
+    assert targets["keras CosineDecay"] is None
+    assert targets["per-batch Python callback (spe=1)"] is None

@@ -730,3 +730,36 @@ def test_periodic_schedules_are_right_near_max_step(
     expected = [reference(step) for step in steps]
     actual = keras_lrs.schedule_values(make_schedule(), np.array(steps))
     assert_matches(actual, expected)
+
+
+@pytest.mark.parametrize(
+    "first_decay_steps, t_mul, cycle_limit",
+    [(1, 1.002, None), (20, 1.0015, None), (3, 1.5, None), (2, 1.0021, 40), (7, 1.37, 5)],
+)
+def test_cosine_restarts_at_every_restart(first_decay_steps, t_mul, cycle_limit):
+    """The steps before, at and after each restart up to 2**31 - 1.
+
+    Here the cycle comes from a float64 search of the restarts (up to 7,645
+    of them) and the cycle's length from `t_mul**cycle`, not from the
+    schedule's table of cycles, so a step put in the wrong cycle shows.
+    """
+    starts, start, length = [], 0.0, float(first_decay_steps)
+    while start <= MAX_STEP and len(starts) != cycle_limit:
+        starts.append(start)
+        start += length
+        length *= t_mul
+    starts = np.array(starts)
+    restarts = np.ceil(starts).astype(np.int64)
+    steps = np.unique(np.clip(
+        np.concatenate([restarts - 1, restarts, restarts + 1, [math.ceil(start), MAX_STEP]]),
+        0, MAX_STEP,
+    ))
+    cycle = np.searchsorted(starts, steps, side="right") - 1
+    fraction = (steps - starts[cycle]) / (first_decay_steps * t_mul ** cycle.astype(np.float64))
+    expected = 0.5 * (1 + np.cos(np.pi * fraction))
+    if cycle_limit is not None:
+        expected[steps >= start] = 0.0  # `end_learning_rate` after the last cycle
+    schedule = lrs.CosineRestarts(
+        1.0, first_decay_steps, t_mul=t_mul, cycle_limit=cycle_limit
+    )
+    assert_matches(keras_lrs.schedule_values(schedule, steps), expected)
