@@ -122,12 +122,15 @@ def verdict(interval, target):
 
 
 def compile_every_model():
-    """Lets torch.compile compile each of the models, not just the first few.
+    """Lets torch.compile compile each of the models alike, as if alone.
 
     torch.compile compiles the train step's code again for each model, and
     past `recompile_limit` (8) recompilations it silently runs the code
-    eagerly: without this, the configurations compiled last would be timed
-    uncompiled, at twice the time per step or more.
+    eagerly: without a higher limit, the configurations compiled last would
+    be timed uncompiled, at twice the time per step or more. And when it
+    compiles the same code a second time, it makes the numbers that changed
+    symbolic ("automatic dynamic"): only the model compiled first would get
+    a graph specialized to its numbers.
     """
     if keras.backend.backend() != "torch":
         return
@@ -137,6 +140,7 @@ def compile_every_model():
                  "cache_size_limit", "accumulated_cache_size_limit"):
         if hasattr(torch._dynamo.config, name):
             setattr(torch._dynamo.config, name, 4096)
+    torch._dynamo.config.automatic_dynamic_shapes = False
 
 
 def build(learning_rate, steps_per_execution, features, optimizer):

@@ -10,6 +10,7 @@ SCRIPTS = {
     "compare_schedules": ROOT / "examples" / "compare_schedules.py",
     "time_to_accuracy": ROOT / "benchmarks" / "time_to_accuracy.py",
     "overhead": ROOT / "benchmarks" / "overhead.py",
+    "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
 }
 
 

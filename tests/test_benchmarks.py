@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripts import run_script
+from tests.scripts import SCRIPTS, run_script
 
 from tests.test_example import fashion_mnist_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_TO_ACCURACY = ROOT / "benchmarks" / "time_to_accuracy.py"
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
+OVERHEAD_TABLE = SCRIPTS["overhead_table"]
 
 
 def _load_module(path):
@@ -250,6 +251,27 @@ def test_overhead_tiny_run(tmp_path):
     header, table_rows = table_after(result.stdout, "configuration ")
     assert "median µs/step" in header and "95% interval" in header
     assert [row[:48].rstrip() for row in table_rows] == names
+
+    # The README's table, from that JSON.
+    markdown = run_script(OVERHEAD_TABLE, out)
+    assert markdown.returncode == 0, markdown.stderr[-3000:]
+    backend = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+    assert markdown.stdout.splitlines() == [
+        f"| time per step, vs a float rate | {backend[document['backend']]}, adamw |",
+        "|---|---|",
+        f"| float rate, µs per step | {rows[0]['median_step_us']:.0f} µs |",
+        f"| a second model, same float rate (control) | {_cell(rows[1])} |",
+        f"| `Warmup(CosineRestarts)` + `ReduceLROnPlateau` | {_cell(rows[2])} |",
+        '| `CosineDecay` + `LearningRateMonitor(update_freq="batch")` | '
+        f"{_cell(rows[3])} |",
+    ]
+
+
+def _cell(row):
+    low, high = row["ratio_interval_95"]
+    return (
+        f"{row['ratio_to_float_rate']:.2f}× ({low:.2f}–{high:.2f}) {row['verdict']}"
+    ).rstrip()
 
 
 @pytest.mark.parametrize(

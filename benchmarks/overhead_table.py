@@ -1,0 +1,94 @@
+"""The README's overhead table, from the JSON files of `overhead.py`.
+
+One column per file, in the order given:
+
+    python benchmarks/overhead_table.py benchmarks/results/overhead-tensorflow.json \\
+        benchmarks/results/overhead-jax.json benchmarks/results/overhead-torch.json
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+BEFORE = [
+    ("float rate (second model)", "a second model, same float rate (control)"),
+    ("keras CosineDecay", "Keras's `CosineDecay`"),
+]
+AFTER = [
+    ("Warmup(CosineRestarts) + ReduceLROnPlateau",
+     "`Warmup(CosineRestarts)` + `ReduceLROnPlateau`"),
+    ("CosineDecay + LearningRateMonitor(batch)",
+     '`CosineDecay` + `LearningRateMonitor(update_freq="batch")`'),
+    ("per-batch Python callback (spe=1)",
+     "per-batch Python callback (needs `steps_per_execution=1`)"),
+    ("float rate (spe=1)", "float rate with `steps_per_execution=1`"),
+]
+
+
+def ratio(row):
+    low, high = row["ratio_interval_95"]
+    text = f"{row['ratio_to_float_rate']:.2f}× ({low:.2f}–{high:.2f})"
+    return f"{text} {row['verdict']}" if row["verdict"] else text
+
+
+def column(document):
+    rows = {row["configuration"]: row for row in document["results"]}
+    cells = {"float rate, µs per step": f"{rows['float rate']['median_step_us']:.0f} µs"}
+    for name, label in BEFORE:
+        if name in rows:
+            cells[label] = ratio(rows[name])
+    ours = [row for name, row in rows.items() if name.startswith("keras_lrs ")]
+    if ours:
+        medians = [row["ratio_to_float_rate"] for row in ours]
+        verdicts = [row["verdict"] for row in ours]
+        worst = max(ours, key=lambda row: row["ratio_interval_95"][1])
+        cells[f"our {len(ours)} schedule cases: medians"] = (
+            f"{min(medians):.2f}× to {max(medians):.2f}×"
+        )
+        cells[f"our {len(ours)} schedule cases: verdicts"] = ", ".join(
+            f"{verdicts.count(verdict)} {verdict}"
+            for verdict in ("met", "open", "missed")
+            if verdicts.count(verdict)
+        )
+        cells["our case with the highest interval"] = (
+            f"{worst['configuration'].removeprefix('keras_lrs ')} {ratio(worst)}"
+        )
+    for name, label in AFTER:
+        if name in rows:
+            cells[label] = ratio(rows[name])
+    return cells
+
+
+def table(documents):
+    headers = [
+        f"{BACKENDS.get(d['backend'], d['backend'])}, {d.get('optimizer', 'sgd')}"
+        for d in documents
+    ]
+    columns = [column(document) for document in documents]
+    labels = list(dict.fromkeys(label for cells in columns for label in cells))
+    lines = [
+        "| time per step, vs a float rate | " + " | ".join(headers) + " |",
+        "|---" * (len(documents) + 1) + "|",
+    ]
+    for label in labels:
+        cells = [cells.get(label, "") for cells in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path, nargs="+", help="overhead.py JSON files")
+    args = parser.parse_args()
+    documents = []
+    for path in args.results:
+        try:
+            documents.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as error:
+            parser.error(f"{path}: {error}")
+    print(table(documents))
+
+
+if __name__ == "__main__":
+    main()
