@@ -23,3 +23,13 @@ def run_script(script, *args, timeout=600):
         text=True,
         timeout=timeout,
     )
+
+
+def assert_one_line_usage_error(result, script, message):
+    """The script exited with 2 and one line `NAME: error: ...` naming `message`."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{Path(script).name}: error: ")
+    assert message in lines[0]

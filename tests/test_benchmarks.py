@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripts import SCRIPTS, run_script
+from tests.scripts import SCRIPTS, assert_one_line_usage_error, run_script
 
 from tests.test_example import fashion_mnist_dir
 
@@ -135,11 +135,7 @@ def test_time_to_accuracy_bad_input(tmp_path, args, message):
     result = run_script(
         TIME_TO_ACCURACY, *(arg.format(tmp=tmp_path) for arg in args)
     )
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("time_to_accuracy.py: error: ")
-    assert message in lines[0]
+    assert_one_line_usage_error(result, TIME_TO_ACCURACY, message)
 
 
 def test_time_to_accuracy_more_images_than_the_data():

@@ -209,8 +209,4 @@ def test_small_run_writes_table_json_and_plot(tmp_path):
 )
 def test_bad_inputs_are_one_line_and_exit_code_2(tmp_path, args, message):
     result = run_script(*(arg.format(tmp=tmp_path) for arg in args))
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("compare_schedules.py: error: ")
-    assert message in lines[0]
+    scripts.assert_one_line_usage_error(result, SCRIPT, message)

@@ -27,15 +27,6 @@ def run_script(*args):
     return scripts.run_script(SCRIPT, *args)
 
 
-def assert_one_line_usage_error(result, message):
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("fashion_mnist.py: error: ")
-    assert message in lines[0]
-
-
 def fashion_mnist_dir():
     """$FASHION_MNIST_DIR when set, else Debian's copy when installed."""
     if os.environ.get("FASHION_MNIST_DIR"):
@@ -170,7 +161,7 @@ def test_bad_data_is_one_line_and_exit_code_2(
 ):
     break_data(tiny_data_dir)
     result = run_script("--data-dir", tiny_data_dir)
-    assert_one_line_usage_error(result, message)
+    scripts.assert_one_line_usage_error(result, SCRIPT, message)
 
 
 @pytest.mark.parametrize(
@@ -191,4 +182,4 @@ def test_bad_data_is_one_line_and_exit_code_2(
 )
 def test_bad_arguments_are_one_line_and_exit_code_2(tmp_path, args, message):
     result = run_script(*(arg.format(tmp=tmp_path) for arg in args))
-    assert_one_line_usage_error(result, message)
+    scripts.assert_one_line_usage_error(result, SCRIPT, message)
