@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_lrs.callbacks.scaling import (
-    current_rate,
+    applied_rates,
     current_step,
     enable_scaling,
     rate_state,
@@ -171,19 +171,18 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
-        rate = current_rate(optimizer)
+        step = current_step(optimizer)
+        schedule, multiplier = schedule_and_scale(optimizer)
+        rate = float(applied_rates(optimizer, [step], (schedule, multiplier))[0])
         logs["learning_rate"] = rate
         if self.monitor not in logs:
             self._warn_missing(logs)
             return
-        if epoch < self.start_from_epoch or self._warming_up(optimizer):
+        if epoch < self.start_from_epoch or self._warming_up(schedule, step):
             return
         value = float(logs[self.monitor])
-        best, bad_epochs, cooldown_left = (
-            self.best,
-            self.bad_epochs,
-            self.cooldown_left,
-        )
+        old = (self.best, self.bad_epochs, self.cooldown_left)
+        best, bad_epochs, cooldown_left = old
         if self.is_better(value, best):
             best, bad_epochs = value, 0
         else:
@@ -192,31 +191,33 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             cooldown_left -= 1
             bad_epochs = 0
         if bad_epochs > self.patience:
-            self._reduce(epoch, rate)
+            self._reduce(epoch, rate, multiplier)
             cooldown_left, bad_epochs = self.cooldown, 0
-        self._best.assign(_float64_words(best))
-        self._bad_epochs.assign(bad_epochs)
-        self._cooldown_left.assign(cooldown_left)
+        # Written only when changed: each write is a copy to the device.
+        if best != old[0]:
+            self._best.assign(_float64_words(best))
+        if bad_epochs != old[1]:
+            self._bad_epochs.assign(bad_epochs)
+        if cooldown_left != old[2]:
+            self._cooldown_left.assign(cooldown_left)
 
-    def _reduce(self, epoch, old):
+    def _reduce(self, epoch, old, scale):
         # In float32, as the rate is held: a rate already at `min_lr` must
         # not count as lowered by float64's view of the same number.
         new = float(np.float32(max(old * self.factor, self.min_lr)))
         if old - new <= self.eps:
             return
         # The scale is the rate itself (a float rate) or its multiplier.
-        self._scale.assign(float(ops.convert_to_numpy(self._scale)) * new / old)
+        self._scale.assign(scale * new / old)
         if self.verbose:
             print(
                 f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
                 f"rate to {new:.6g}."
             )
 
-    def _warming_up(self, optimizer):
-        schedule, _ = schedule_and_scale(optimizer)
+    def _warming_up(self, schedule, step):
         warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
-        next_step = schedule_steps(optimizer, current_step(optimizer))
-        return next_step < warmup_steps
+        return schedule_steps(self.model.optimizer, step) < warmup_steps
 
     def _warn_missing(self, logs):
         if self._warned_missing:

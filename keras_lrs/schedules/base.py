@@ -129,20 +129,49 @@ def evaluate(schedule, step):
     return ops.zeros_like(as_float(step)) + schedule
 
 
+# Up to this many boundaries, JAX compares a step with each one in turn.
+UNROLLED_BOUNDARIES = 64
+
+
 def count_reached(step, boundaries):
     """Number of `boundaries` that are <= `step` (boundaries sorted).
 
     For an integer step a real boundary `b` is reached at `ceil(b)`, and the
     comparison is done in integers, so it is exact at any step.
+
+    In a function that JAX compiles (its train step), XLA fuses comparisons
+    with numbers into the weight updates but runs a sum over a tensor of
+    boundaries as kernels of its own: on a CPU, three more per step for the
+    48 cycles of `CosineRestarts(t_mul=1.5)`, +5% on a small model's step.
+    There, up to `UNROLLED_BOUNDARIES` boundaries are compared one by one.
+    Op by op (eagerly, or in TensorFlow's and PyTorch's default train step
+    on a CPU), one comparison with a tensor of boundaries costs less.
     """
     if not len(boundaries):
         return ops.zeros_like(step, dtype="int32")
     if is_integer(step):
-        bounds = _constant([math.ceil(b) for b in boundaries], step.dtype)
+        boundaries = [math.ceil(b) for b in boundaries]
     else:
-        bounds = _constant(boundaries, "float32")
-    reached = ops.greater_equal(ops.expand_dims(step, -1), bounds)
+        boundaries = [float(b) for b in boundaries]
+    dtype = keras.backend.standardize_dtype(step.dtype)
+    if _traced_by_jax(step) and len(boundaries) <= UNROLLED_BOUNDARIES:
+        count = ops.zeros_like(step, dtype="int32")
+        for boundary in boundaries:
+            reached = ops.greater_equal(step, np.asarray(boundary, dtype))
+            count = count + ops.cast(reached, "int32")
+        return count
+    reached = ops.greater_equal(
+        ops.expand_dims(step, -1), _constant(boundaries, dtype)
+    )
     return ops.sum(ops.cast(reached, "int32"), axis=-1)
+
+
+def _traced_by_jax(tensor):
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return isinstance(tensor, jax.core.Tracer)
 
 
 def gather(values, index, dtype="float32"):
