@@ -9,15 +9,24 @@ with one TensorBoard point per step, and the usual community approach, a
 Python callback that sets the rate before every batch (which needs
 `steps_per_execution=1` to do what it says).
 
-A second model with a float rate ("float rate (second model)") is the
-control: its ratio to the first shows what two identical configurations
-differ by on this machine.
+The baseline is the mean time of two models with a float rate: two
+identical models can differ by a few percent on a CPU, and a single one
+would lend its own bias to every ratio. A third one ("float rate (third
+model)") is the control: its ratio shows what an identical configuration
+differs by on this machine.
+
+The two callbacks work once per epoch on the host (the plateau decision, the
+monitor's events) besides what they add to the step. Their models are also
+timed without the callback ("... (callback not called)": the same compiled
+model, the plateau wrapper still in its step), and the JSON and the table
+give the callback's host time per epoch, the median difference of the two
+in the same round.
 
 The configurations are timed side by side: every round times one epoch of
 each, in a shuffled order, after a compiled warm-up. The table gives the
-median time per step, the median over the rounds of its ratio to the float
-rate's time in the same round, and a 95% confidence interval of that median
-(bootstrap over the rounds). Where the issue sets a target (2% for a
+median time per step, the median over the rounds of its ratio to the
+baseline's time in the same round, and a 95% confidence interval of that
+median (bootstrap over the rounds). Where the issue sets a target (2% for a
 schedule or the plateau wrapper, 3% for the per-step monitor), the last
 column says "met" when the whole interval is at or below it, "missed" when
 the whole interval is above it, and "open" when the rounds cannot tell.
@@ -37,6 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -67,37 +77,69 @@ def _cosine(step, peak=0.01, decay_steps=10_000):
 
 SCHEDULE_TARGET = 0.02
 MONITOR_TARGET = 0.03
+BASELINE = ("float rate", "float rate (second model)")
+PLATEAU = "Warmup(CosineRestarts) + ReduceLROnPlateau"
+MONITOR = "CosineDecay + LearningRateMonitor(batch)"
+WITHOUT_CALLBACK = " (callback not called)"
+
+
+class Configuration(NamedTuple):
+    rate: object
+    callbacks: list
+    steps_per_execution: int
+    target: float | None
+    model_of: str | None = None  # the configuration whose model this times
 
 
 def configurations(log_dir):
-    """name -> (learning rate, callbacks, steps per execution, target)."""
+    """name -> Configuration."""
     fast = 1 if keras.backend.backend() == "torch" else 32
     configs = {
-        "float rate": (0.01, [], fast, None),
-        "float rate (second model)": (0.01, [], fast, None),
-        "keras CosineDecay": (
-            keras.optimizers.schedules.CosineDecay(0.01, 10_000), [], fast, None,
-        ),
+        name: Configuration(0.01, [], fast, None)
+        for name in (*BASELINE, "float rate (third model)")
     }
+    configs["keras CosineDecay"] = Configuration(
+        keras.optimizers.schedules.CosineDecay(0.01, 10_000), [], fast, None
+    )
     for name in CASE_NAMES:
-        configs[f"keras_lrs {name}"] = (make(name), [], fast, SCHEDULE_TARGET)
-    configs["Warmup(CosineRestarts) + ReduceLROnPlateau"] = (
+        configs[f"keras_lrs {name}"] = Configuration(
+            make(name), [], fast, SCHEDULE_TARGET
+        )
+    configs[PLATEAU] = Configuration(
         s.Warmup(s.CosineRestarts(0.01, 1000), 100),
         [keras_lrs.callbacks.ReduceLROnPlateau(monitor="loss", patience=2)],
         fast,
         SCHEDULE_TARGET,
     )
-    configs["CosineDecay + LearningRateMonitor(batch)"] = (
+    configs[PLATEAU + WITHOUT_CALLBACK] = Configuration(
+        None, [], fast, SCHEDULE_TARGET, model_of=PLATEAU
+    )
+    configs[MONITOR] = Configuration(
         s.CosineDecay(0.01, 10_000),
         [keras_lrs.callbacks.LearningRateMonitor(log_dir, update_freq="batch")],
         fast,
         MONITOR_TARGET,
     )
-    configs["per-batch Python callback (spe=1)"] = (
-        0.01, [PerBatchRate(_cosine)], 1, None,
+    configs[MONITOR + WITHOUT_CALLBACK] = Configuration(
+        None, [], fast, SCHEDULE_TARGET, model_of=MONITOR
     )
-    configs["float rate (spe=1)"] = (0.01, [], 1, None)
+    configs["per-batch Python callback (spe=1)"] = Configuration(
+        0.01, [PerBatchRate(_cosine)], 1, None
+    )
+    configs["float rate (spe=1)"] = Configuration(0.01, [], 1, None)
     return configs
+
+
+def choose(configs, names):
+    """The named configurations and the baseline; a callback's configuration
+    comes with its model timed without the callback, and the other way round.
+    """
+    wanted = set(BASELINE) | set(names)
+    wanted |= {configs[name].model_of for name in names} - {None}
+    return {
+        name: config for name, config in configs.items()
+        if name in wanted or config.model_of in wanted
+    }
 
 
 def median_interval(ratios, confidence=0.95, resamples=4000):
@@ -176,8 +218,8 @@ def main():
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument(
         "--configurations", type=lambda text: text.split(","),
-        help="comma-separated names of the configurations to time (the float "
-        "rate always is); all by default",
+        help="comma-separated names of the configurations to time (the "
+        "baseline's two float-rate models always are); all by default",
     )
     args = parser.parse_args()
 
@@ -194,13 +236,16 @@ def main():
             unknown = set(args.configurations) - set(chosen)
             if unknown:
                 parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
-            chosen = {name: config for name, config in chosen.items()
-                      if name == "float rate" or name in args.configurations}
-        for name, (rate, callbacks, spe, _) in chosen.items():
-            model = build(rate, spe, features, args.optimizer)
+            chosen = choose(chosen, args.configurations)
+        for name, config in chosen.items():
+            if config.model_of:
+                models[name] = (models[config.model_of][0], config.callbacks)
+                continue
+            model = build(config.rate, config.steps_per_execution, features,
+                          args.optimizer)
             model.fit(x[: 64 * batch_size], y[: 64 * batch_size], batch_size=batch_size,
-                      epochs=1, verbose=0, callbacks=callbacks)  # compile, warm up
-            models[name] = (model, callbacks)
+                      epochs=1, verbose=0, callbacks=config.callbacks)  # compile, warm up
+            models[name] = (model, config.callbacks)
         times = {name: [] for name in models}
         order = list(models)
         shuffler = random.Random(0)
@@ -213,15 +258,15 @@ def main():
                           shuffle=False, callbacks=callbacks)
                 times[name].append((time.perf_counter() - start) / args.steps)
 
-    # A ratio per round, to the float rate timed in the same round, so that
-    # a slow drift of the machine's speed cancels out; the median over the
+    # A ratio per round, to the baseline timed in the same round, so that a
+    # slow drift of the machine's speed cancels out; the median over the
     # rounds, and how sure that median is.
-    baseline = times["float rate"]
+    baseline = [statistics.fmean(pair) for pair in zip(*(times[n] for n in BASELINE))]
     rows = []
     for name, samples in times.items():
         ratios = [t / b for t, b in zip(samples, baseline)]
         interval = median_interval(ratios)
-        target = chosen[name][3]
+        target = chosen[name].target
         rows.append({
             "configuration": name,
             "median_step_us": statistics.median(samples) * 1e6,
@@ -231,25 +276,41 @@ def main():
             "verdict": verdict(interval, target),
             "samples_us": [t * 1e6 for t in samples],
         })
+        without = name + WITHOUT_CALLBACK
+        if without in times:
+            # The callback's host work per epoch: the same model's time with
+            # and without it, in the same round.
+            extra = [(t - u) * args.steps * 1e3 for t, u in zip(samples, times[without])]
+            rows[-1]["callback_ms_per_epoch"] = statistics.median(extra)
+            rows[-1]["callback_ms_interval_95"] = list(median_interval(extra))
 
     backend = keras.backend.backend()
     print(f"backend={backend}  optimizer={args.optimizer}  "
           f"steps/epoch={args.steps}  rounds={args.rounds}  "
           f"machine={platform.machine()} {os.cpu_count()} CPUs")
-    print(f"{'configuration':48s} {'median µs/step':>15s} {'vs float rate':>14s} "
+    print(f"baseline: the mean of {' and '.join(BASELINE)}")
+    print(f"{'configuration':66s} {'median µs/step':>15s} {'vs baseline':>12s} "
           f"{'95% interval':>18s} {'target':>7s}  verdict")
     for row in rows:
         low, high = row["ratio_interval_95"]
         target = f"+{row['target']:.0%}" if row["target"] is not None else ""
-        print(f"{row['configuration']:48s} {row['median_step_us']:15.2f} "
-              f"{row['ratio_to_float_rate']:13.3f}x {low:8.3f}x-{high:.3f}x "
+        print(f"{row['configuration']:66s} {row['median_step_us']:15.2f} "
+              f"{row['ratio_to_float_rate']:11.3f}x {low:8.3f}x-{high:.3f}x "
               f"{target:>7s}  {row['verdict']}")
+    for row in rows:
+        if "callback_ms_per_epoch" in row:
+            low, high = row["callback_ms_interval_95"]
+            print(f"host time of the callback in {row['configuration']}: "
+                  f"{row['callback_ms_per_epoch']:.2f} ms per epoch "
+                  f"({low:.2f}-{high:.2f})")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({
             "backend": backend, "keras": keras.__version__,
             "optimizer": args.optimizer,
             "steps_per_epoch": args.steps, "rounds": args.rounds,
+            "baseline": list(BASELINE),
+            "baseline_median_step_us": statistics.median(baseline) * 1e6,
             "cpus": os.cpu_count(), "machine": platform.platform(),
             "results": rows,
         }, indent=2))

@@ -11,18 +11,24 @@ import json
 from pathlib import Path
 
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+PLATEAU = "Warmup(CosineRestarts) + ReduceLROnPlateau"
+MONITOR = "CosineDecay + LearningRateMonitor(batch)"
+NOT_CALLED = " (callback not called)"
 BEFORE = [
-    ("float rate (second model)", "a second model, same float rate (control)"),
+    ("float rate (third model)", "a third model, same float rate (control)"),
     ("keras CosineDecay", "Keras's `CosineDecay`"),
 ]
-AFTER = [
-    ("Warmup(CosineRestarts) + ReduceLROnPlateau",
-     "`Warmup(CosineRestarts)` + `ReduceLROnPlateau`"),
-    ("CosineDecay + LearningRateMonitor(batch)",
-     '`CosineDecay` + `LearningRateMonitor(update_freq="batch")`'),
+AFTER = [  # (configuration, label, what of it)
+    (PLATEAU, "`Warmup(CosineRestarts)` + `ReduceLROnPlateau`", "ratio"),
+    (PLATEAU + NOT_CALLED, "the same model, callback not called: the wrapper alone",
+     "ratio"),
+    (PLATEAU, "`ReduceLROnPlateau`: the callback's host time per epoch", "ms"),
+    (MONITOR, '`CosineDecay` + `LearningRateMonitor(update_freq="batch")`', "ratio"),
+    (MONITOR + NOT_CALLED, "the same model, callback not called", "ratio"),
+    (MONITOR, "`LearningRateMonitor`: the callback's host time per epoch", "ms"),
     ("per-batch Python callback (spe=1)",
-     "per-batch Python callback (needs `steps_per_execution=1`)"),
-    ("float rate (spe=1)", "float rate with `steps_per_execution=1`"),
+     "per-batch Python callback (needs `steps_per_execution=1`)", "ratio"),
+    ("float rate (spe=1)", "float rate with `steps_per_execution=1`", "ratio"),
 ]
 
 
@@ -32,9 +38,17 @@ def ratio(row):
     return f"{text} {row['verdict']}" if row["verdict"] else text
 
 
+def milliseconds(row):
+    low, high = row["callback_ms_interval_95"]
+    return f"{row['callback_ms_per_epoch']:.1f} ms ({low:.1f}–{high:.1f})"
+
+
 def column(document):
     rows = {row["configuration"]: row for row in document["results"]}
-    cells = {"float rate, µs per step": f"{rows['float rate']['median_step_us']:.0f} µs"}
+    cells = {
+        "float rate (two models), µs per step":
+            f"{document['baseline_median_step_us']:.0f} µs",
+    }
     for name, label in BEFORE:
         if name in rows:
             cells[label] = ratio(rows[name])
@@ -54,9 +68,11 @@ def column(document):
         cells["our case with the highest interval"] = (
             f"{worst['configuration'].removeprefix('keras_lrs ')} {ratio(worst)}"
         )
-    for name, label in AFTER:
-        if name in rows:
+    for name, label, what in AFTER:
+        if what == "ratio" and name in rows:
             cells[label] = ratio(rows[name])
+        elif what == "ms" and "callback_ms_per_epoch" in rows.get(name, {}):
+            cells[label] = milliseconds(rows[name])
     return cells
 
 

@@ -207,11 +207,8 @@ def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
 def test_overhead_tiny_run(tmp_path):
     out = tmp_path / "overhead.json"
     # Few configurations: torch.compile compiles each model for seconds.
-    chosen = [
-        "float rate (second model)",
-        "Warmup(CosineRestarts) + ReduceLROnPlateau",
-        "CosineDecay + LearningRateMonitor(batch)",
-    ]
+    plateau = "Warmup(CosineRestarts) + ReduceLROnPlateau"
+    chosen = ["float rate (third model)", plateau]
     result = run_script(
         OVERHEAD, "--steps", 8, "--rounds", 3, "--optimizer", "adamw",
         "--out", out, "--configurations", ",".join(chosen),
@@ -223,8 +220,15 @@ def test_overhead_tiny_run(tmp_path):
     assert document["optimizer"] == "adamw"
     rows = document["results"]
     names = [row["configuration"] for row in rows]
-    assert names == ["float rate", *chosen]
-    baseline = rows[0]["samples_us"]
+    # The baseline's two models come along, and so does the plateau's model
+    # timed without its callback.
+    assert names == [
+        "float rate", "float rate (second model)", *chosen,
+        f"{plateau} (callback not called)",
+    ]
+    assert document["baseline"] == names[:2]
+    baseline = [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+    assert document["baseline_median_step_us"] == pytest.approx(sorted(baseline)[1])
     for row in rows:
         samples = row["samples_us"]
         assert len(samples) == 3 and all(t > 0 for t in samples)
@@ -234,19 +238,28 @@ def test_overhead_tiny_run(tmp_path):
         # A median of 3 resampled ratios is one of them.
         low, high = row["ratio_interval_95"]
         assert ratios[0] <= low <= row["ratio_to_float_rate"] <= high <= ratios[2]
-    assert rows[0]["ratio_to_float_rate"] == 1.0
+    # The callback's host time: with minus without, per epoch, same round.
+    with_callback, without = rows[3]["samples_us"], rows[4]["samples_us"]
+    extra = sorted((a - b) * 8 / 1000 for a, b in zip(with_callback, without))
+    assert rows[3]["callback_ms_per_epoch"] == pytest.approx(extra[1])
+    low, high = rows[3]["callback_ms_interval_95"]
+    assert extra[0] <= low <= extra[1] <= high <= extra[2]
+    assert all("callback_ms_per_epoch" not in row for row in rows[:3] + rows[4:])
     targets = {row["configuration"]: row["target"] for row in rows}
     assert targets == {
         "float rate": None, "float rate (second model)": None,
-        "Warmup(CosineRestarts) + ReduceLROnPlateau": 0.02,
-        "CosineDecay + LearningRateMonitor(batch)": 0.03,
+        "float rate (third model)": None, plateau: 0.02,
+        f"{plateau} (callback not called)": 0.02,
     }
     for row in rows:
         assert row["verdict"] in (("met", "missed", "open") if row["target"] else ("",))
 
     header, table_rows = table_after(result.stdout, "configuration ")
     assert "median µs/step" in header and "95% interval" in header
-    assert [row[:48].rstrip() for row in table_rows] == names
+    assert [row[:66].rstrip() for row in table_rows[: len(names)]] == names
+    assert f"host time of the callback in {plateau}: {extra[1]:.2f} ms per epoch" in (
+        result.stdout
+    )
 
     # The README's table, from that JSON.
     markdown = run_script(OVERHEAD_TABLE, out)
@@ -255,11 +268,14 @@ def test_overhead_tiny_run(tmp_path):
     assert markdown.stdout.splitlines() == [
         f"| time per step, vs a float rate | {backend[document['backend']]}, adamw |",
         "|---|---|",
-        f"| float rate, µs per step | {rows[0]['median_step_us']:.0f} µs |",
-        f"| a second model, same float rate (control) | {_cell(rows[1])} |",
-        f"| `Warmup(CosineRestarts)` + `ReduceLROnPlateau` | {_cell(rows[2])} |",
-        '| `CosineDecay` + `LearningRateMonitor(update_freq="batch")` | '
-        f"{_cell(rows[3])} |",
+        "| float rate (two models), µs per step | "
+        f"{document['baseline_median_step_us']:.0f} µs |",
+        f"| a third model, same float rate (control) | {_cell(rows[2])} |",
+        f"| `Warmup(CosineRestarts)` + `ReduceLROnPlateau` | {_cell(rows[3])} |",
+        "| the same model, callback not called: the wrapper alone | "
+        f"{_cell(rows[4])} |",
+        "| `ReduceLROnPlateau`: the callback's host time per epoch | "
+        f"{extra[1]:.1f} ms ({low:.1f}–{high:.1f}) |",
     ]
 
 
