@@ -99,7 +99,8 @@ class LearningRateMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        values = {"learning_rate": current_rate(optimizer)}
+        step = current_step(optimizer)
+        values = {"learning_rate": current_rate(optimizer, step)}
         if self.log_momentum:
             values["momentum"] = _momentum(optimizer)
         if logs is not None:
@@ -110,7 +111,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             for tag, value in values.items():
                 self._writer.write_scalars(tag, [epoch], [value])
         else:
-            self._write_steps(current_step(optimizer))
+            self._write_steps(step)
         self._writer.flush()
 
     def on_train_end(self, logs=None):

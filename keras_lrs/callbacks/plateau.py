@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_lrs.callbacks.scaling import (
-    applied_rates,
+    current_rate,
     current_step,
     enable_scaling,
     rate_state,
@@ -173,7 +173,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         optimizer = self.model.optimizer
         step = current_step(optimizer)
         schedule, multiplier = schedule_and_scale(optimizer)
-        rate = float(applied_rates(optimizer, [step], (schedule, multiplier))[0])
+        rate = current_rate(optimizer, step, (schedule, multiplier))
         logs["learning_rate"] = rate
         if self.monitor not in logs:
             self._warn_missing(logs)

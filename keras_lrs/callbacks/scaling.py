@@ -266,10 +266,16 @@ def _block(schedule, every, first):
     return kept[key]
 
 
-def current_rate(optimizer):
-    """The effective learning rate of the optimizer's next update, a float."""
-    step = current_step(optimizer)
-    return float(applied_rates(optimizer, np.array([step]))[0])
+def current_rate(optimizer, step=None, rate=None):
+    """The effective learning rate of the optimizer's next update, a float.
+
+    `step` (`current_step`) and `rate` (`schedule_and_scale`) are read now
+    when None; a caller that needs them too passes them in, sparing each a
+    read from the device.
+    """
+    if step is None:
+        step = current_step(optimizer)
+    return float(applied_rates(optimizer, np.array([step]), rate)[0])
 
 
 def current_step(optimizer):
