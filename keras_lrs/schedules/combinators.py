@@ -89,21 +89,20 @@ class Warmup(Schedule):
             )
 
     def formula(self, step):
-        target = evaluate(self.schedule, ops.zeros_like(step))
-        return join(
-            step,
-            [
-                lambda local: ramp(
-                    local,
-                    self.warmup_steps,
-                    self.initial_learning_rate,
-                    target,
-                    self.shape,
-                ),
-                lambda local: evaluate(self.schedule, local),
-            ],
-            [self.warmup_steps],
+        # One evaluation of the schedule serves both phases: before the
+        # warmup ends, it is taken at step max(t - W, 0) = 0, which is the
+        # ramp's target.
+        followed = evaluate(
+            self.schedule, ops.maximum(step - self.warmup_steps, 0)
         )
+        warming = ramp(
+            step,
+            self.warmup_steps,
+            self.initial_learning_rate,
+            followed,
+            self.shape,
+        )
+        return ops.where(step < self.warmup_steps, warming, followed)
 
 
 @register
