@@ -36,7 +36,6 @@ Run once per backend:
 """
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -55,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
+from benchmarks.report import write_json  # noqa: E402
 from tests.cases import CASE_NAMES, make  # noqa: E402
 
 
@@ -304,18 +304,13 @@ def main():
                   f"{row['callback_ms_per_epoch']:.2f} ms per epoch "
                   f"({low:.2f}-{high:.2f})")
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({
-            "backend": backend, "keras": keras.__version__,
+        write_json(args.out, {
             "optimizer": args.optimizer,
             "steps_per_epoch": args.steps, "rounds": args.rounds,
             "baseline": list(BASELINE),
             "baseline_median_step_us": statistics.median(baseline) * 1e6,
-            "cpus": os.cpu_count(), "machine": platform.platform(),
             "results": rows,
-        }, indent=2))
-        print(f"wrote {args.out}")
-
+        })
 
 if __name__ == "__main__":
     main()

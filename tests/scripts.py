@@ -11,6 +11,7 @@ SCRIPTS = {
     "time_to_accuracy": ROOT / "benchmarks" / "time_to_accuracy.py",
     "overhead": ROOT / "benchmarks" / "overhead.py",
     "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
+    "schedule_call": ROOT / "benchmarks" / "schedule_call.py",
 }
 
 

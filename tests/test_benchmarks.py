@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cases import CASE_NAMES
 from tests.scripts import SCRIPTS, assert_one_line_usage_error, run_script
 
 from tests.test_example import fashion_mnist_dir
@@ -314,3 +315,40 @@ def test_overhead_targets():
     assert all(targets[name] == 0.02 for name in schedules)
     assert targets["keras CosineDecay"] is None
     assert targets["per-batch Python callback (spe=1)"] is None
+
+
+# --- schedule_call.py -------------------------------------------------------
+
+
+def test_schedule_call_tiny_run(tmp_path):
+    out = tmp_path / "schedule_call.json"
+    result = run_script(
+        SCRIPTS["schedule_call"], "--calls", 2, "--repeats", 3, "--out", out
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    document = json.loads(out.read_text())
+    assert_backend(document)
+    assert (document["calls"], document["repeats"]) == (2, 3)
+    names = [row["configuration"] for row in document["results"]]
+    assert names == [
+        "keras CosineDecay", "keras CosineDecay with warmup",
+        *(f"keras_lrs {name}" for name in CASE_NAMES),
+    ]
+    header, rows = table_after(result.stdout, "configuration")
+    assert [row.rsplit(None, 2)[0] for row in rows] == names
+    for row in document["results"]:
+        samples = row["samples_us"]
+        assert len(samples) == 3 and all(t > 0 for t in samples)
+        assert row["best_us_per_call"] == min(samples)
+        assert row["median_us_per_call"] == sorted(samples)[1]
+
+
+def test_schedule_call_rejects_no_calls():
+    result = run_script(SCRIPTS["schedule_call"], "--calls", 0)
+    assert result.returncode == 2, result.stdout + result.stderr
+    # argparse's usage and error, before Keras and its backend start.
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("usage: schedule_call.py")
+    assert lines[1:] == [
+        "schedule_call.py: error: argument --calls: must be > 0, got 0"
+    ]
