@@ -312,5 +312,6 @@ def main():
             "results": rows,
         })
 
+
 if __name__ == "__main__":
     main()

@@ -11,10 +11,9 @@ does: the others are the same work, slowed by the machine) and the median,
 in µs per call, next to Keras's own `CosineDecay`, with and without its
 warmup. Run once per backend:
 
-    KERAS_BACKEND=torch python benchmarks/schedule_call.py --out benchmarks/results/schedule_call-torch.json
+    KERAS_BACKEND=torch python benchmarks/schedule_call.py --repeats 15 --out benchmarks/results/schedule_call-torch.json
 """
 
-import argparse
 import os
 import platform
 import statistics
@@ -25,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import write_json  # noqa: E402
+from examples.fashion_mnist import OneLineErrorParser, positive_int  # noqa: E402
 
 
 def configurations():
@@ -58,15 +58,8 @@ def time_calls(schedule, step, calls, repeats):
     return times
 
 
-def positive_int(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineErrorParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=positive_int, default=300,
                         help="calls in a row per repeat (default 300)")
     parser.add_argument("--repeats", type=positive_int, default=7,
@@ -74,7 +67,8 @@ def main():
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     # Keras (and the backend it imports) after the arguments are checked, so
-    # that a bad argument gives one line, not the backend's start-up logs.
+    # that a bad argument gives its one-line error before the backend's
+    # start-up logs.
     import keras
 
     # The optimizer's step: int64 on PyTorch, int32 elsewhere, at a step
@@ -102,6 +96,7 @@ def main():
         write_json(args.out, {
             "calls": args.calls, "repeats": args.repeats, "results": rows,
         })
+
 
 if __name__ == "__main__":
     main()

@@ -345,10 +345,8 @@ def test_schedule_call_tiny_run(tmp_path):
 
 def test_schedule_call_rejects_no_calls():
     result = run_script(SCRIPTS["schedule_call"], "--calls", 0)
-    assert result.returncode == 2, result.stdout + result.stderr
-    # argparse's usage and error, before Keras and its backend start.
-    lines = result.stderr.splitlines()
-    assert lines[0].startswith("usage: schedule_call.py")
-    assert lines[1:] == [
-        "schedule_call.py: error: argument --calls: must be > 0, got 0"
-    ]
+    assert_one_line_usage_error(
+        result,
+        SCRIPTS["schedule_call"],
+        "argument --calls: must be an integer > 0. Received: '0'",
+    )
