@@ -31,7 +31,16 @@ def register(cls):
     return keras.saving.register_keras_serializable(package="keras_lrs")(cls)
 
 
-class Schedule(LearningRateSchedule):
+class _ScheduleType(type):
+    """Completes a schedule once its whole constructor has run."""
+
+    def __call__(cls, *args, **kwargs):
+        schedule = super().__call__(*args, **kwargs)
+        schedule._in_one_piece = _in_one_piece(schedule)
+        return schedule
+
+
+class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
     """Base class: a pure function of the optimizer step, written in `keras.ops`.
 
     Subclasses implement `formula(step)`. `step` arrives as a tensor, either an
@@ -51,9 +60,23 @@ class Schedule(LearningRateSchedule):
 
     def __call__(self, step):
         step = ops.convert_to_tensor(step)
+        if self._in_one_piece is not None:
+            return self._in_one_piece(step)
+        return self._value(step)
+
+    def _value(self, step):
         if not is_integer(step):
             step = ops.cast(step, "float32")
         return ops.cast(self.formula(step), "float32")
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_in_one_piece", None)  # a function made for this very object
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._in_one_piece = _in_one_piece(self)
 
     def formula(self, step):
         raise NotImplementedError(
@@ -82,6 +105,55 @@ class Schedule(LearningRateSchedule):
             if name != "name" or value is not None
         )
         return f"{type(self).__name__}({arguments})"
+
+
+# Modules whose schedules are functions of the step alone, reading no variable.
+_STEP_ONLY_MODULES = (
+    __name__.rpartition(".")[0] + ".",  # keras_lrs.schedules.*
+    LearningRateSchedule.__module__,  # Keras's own schedules
+)
+
+
+def _in_one_piece(schedule):
+    """On torch, the schedule's value as one function that torch.compile
+    puts in its graph without tracing it; None elsewhere, or where a part of
+    the schedule may read a variable.
+
+    torch.compile (Dynamo) checks, before every call of a compiled train
+    step, everything that its trace looked at: for a schedule's formula,
+    each `keras.ops` function it went through and each number it read, a
+    check that costs a small model's step more than the formula's
+    arithmetic (`benchmarks/overhead.py`). A function marked with `torch.compiler.allow_in_graph` is taken whole
+    instead, and still traced into the graph (and fused with the update) by
+    the compiler behind Dynamo. That trace takes the tensors a function
+    reads only as its arguments: a variable read inside would fail, so
+    schedules that may read one (a user's class, `ScaledSchedule`) are
+    traced as usual.
+    """
+    if keras.backend.backend() != "torch" or not _depends_on_step_only(schedule):
+        return None
+    import torch
+
+    def value(step):
+        return schedule._value(step)
+
+    # Dynamo tells functions apart by their code object, which every closure
+    # of this `def` shares: one of its own, so that a compiled step never
+    # runs the graph of another schedule of the same class.
+    value.__code__ = value.__code__.replace()
+    return torch.compiler.allow_in_graph(value)
+
+
+def _depends_on_step_only(value):
+    if isinstance(value, (list, tuple)):
+        return all(map(_depends_on_step_only, value))
+    if not isinstance(value, LearningRateSchedule):
+        return True  # a constant
+    if not type(value).__module__.startswith(_STEP_ONLY_MODULES):
+        return False
+    if isinstance(value, Schedule):
+        return all(map(_depends_on_step_only, value._arguments().values()))
+    return True
 
 
 def _serialize(value):

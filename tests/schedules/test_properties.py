@@ -1,7 +1,9 @@
 """Properties every schedule shares, parametrized over `tests.cases`."""
 
+import copy
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +59,17 @@ def test_scalar_step_agrees_with_vectorized_values(name):
         keras_lrs.schedule_values(schedule, STEPS),
         rtol=1e-6,
     )
+
+
+@cases
+def test_pickle_and_deepcopy_keep_the_values(name):
+    schedule = make(name)
+    for copied in (pickle.loads(pickle.dumps(schedule)), copy.deepcopy(schedule)):
+        assert copied.get_config() == schedule.get_config()
+        np.testing.assert_array_equal(
+            keras_lrs.schedule_values(copied, STEPS),
+            keras_lrs.schedule_values(schedule, STEPS),
+        )
 
 
 def _values_on(backend):
@@ -160,3 +173,64 @@ def test_one_graph_under_torch_compile(name):
             0.5 * keras_lrs.schedule_values(schedule, [step])[0],
             rtol=1e-6,
         )
+
+
+def _torch_compiled_update(optimizer, variable):
+    """One SGD update of `variable` by a gradient of ones, torch.compile'd;
+    returns a function that makes one and gives how far it moved."""
+    import torch
+
+    optimizer.build([variable])
+    apply = torch.compile(lambda g: optimizer.apply([g], [variable]))
+
+    def update():
+        before = float(ops.convert_to_numpy(variable)[0])
+        apply(torch.ones(variable.shape))
+        return before - float(ops.convert_to_numpy(variable)[0])
+
+    return update
+
+
+def test_torch_step_follows_a_schedule_swapped_for_one_of_its_class():
+    # On torch, a keras_lrs schedule enters the compiled step as one opaque
+    # function (see `_in_one_piece`), which Dynamo recognizes by its code:
+    # a schedule of the same class put in its place must not be served the
+    # graph of the first.
+    if keras.backend.backend() != "torch":
+        pytest.skip("torch.compile exists on the torch backend only")
+    # During the 10 warmup steps the rate is peak * t / 10 (linear, from 0).
+    first = keras_lrs.schedules.Warmup(keras_lrs.schedules.CosineDecay(0.1, 100), 10)
+    second = keras_lrs.schedules.Warmup(keras_lrs.schedules.CosineDecay(0.5, 100), 10)
+    optimizer = keras.optimizers.SGD(first)
+    update = _torch_compiled_update(optimizer, keras.Variable(np.ones(3, "float32")))
+    moved = [update() for _ in range(3)]
+    optimizer.learning_rate = second
+    moved += [update() for _ in range(3)]
+    np.testing.assert_allclose(
+        moved, [0.0, 0.01, 0.02, 0.15, 0.2, 0.25], rtol=1e-5, atol=1e-7
+    )
+
+
+class _RateFromVariable(keras.optimizers.schedules.LearningRateSchedule):
+    """A user's schedule that reads a variable: its rate, whatever the step."""
+
+    def __init__(self, rate):
+        self.rate = keras.Variable(rate, trainable=False)
+
+    def __call__(self, step):
+        return self.rate * 1.0
+
+
+def test_torch_step_reads_the_variables_of_a_nested_user_schedule():
+    # A schedule that may read a variable is traced as usual on torch, not
+    # taken as one opaque function, whose trace cannot take a variable.
+    if keras.backend.backend() != "torch":
+        pytest.skip("torch.compile exists on the torch backend only")
+    inner = _RateFromVariable(0.1)
+    optimizer = keras.optimizers.SGD(keras_lrs.schedules.Warmup(inner, 1))
+    update = _torch_compiled_update(optimizer, keras.Variable(np.ones(3, "float32")))
+    optimizer._track_variable(inner.rate)  # as a user must, for JAX
+    moved = [update(), update()]
+    inner.rate.assign(0.5)
+    moved.append(update())
+    np.testing.assert_allclose(moved, [0.0, 0.1, 0.5], rtol=1e-6)
