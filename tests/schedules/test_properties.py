@@ -149,8 +149,18 @@ def test_trains_inside_a_compiled_step(name):
     np.testing.assert_allclose(applied, expected, rtol=1e-5)
 
 
+def _as_users_subclass(schedule):
+    """The same schedule, as an instance of a subclass defined outside
+    keras_lrs: one that may read variables, so that on torch Dynamo traces
+    its formula instead of taking it whole."""
+    cls = type(schedule)
+    users_class = type(cls.__name__, (cls,), {"__module__": __name__})
+    return users_class.from_config(schedule.get_config())
+
+
 @cases
-def test_one_graph_under_torch_compile(name):
+@pytest.mark.parametrize("traced", [False, True], ids=["taken_whole", "traced"])
+def test_one_graph_under_torch_compile(name, traced):
     # Keras compiles the torch train step with torch.compile, which splits
     # it at every operation it cannot trace ("graph break"), and each piece
     # then costs a call of its own in every step. `fullgraph=True` raises on
@@ -161,7 +171,8 @@ def test_one_graph_under_torch_compile(name):
 
     # Through the plateau callbacks' wrapper, which every schedule runs in
     # once a ReduceLROnPlateau has lowered it.
-    schedule = make(name)
+    schedule = _as_users_subclass(make(name)) if traced else make(name)
+    assert (schedule._in_one_piece is None) == traced
     torch._dynamo.reset()
     compiled = torch.compile(
         keras_lrs.callbacks.ScaledSchedule(schedule, 0.5), fullgraph=True, dynamic=True
