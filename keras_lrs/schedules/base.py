@@ -123,9 +123,10 @@ def _in_one_piece(schedule):
     step, everything that its trace looked at: for a schedule's formula,
     each `keras.ops` function it went through and each number it read, a
     check that costs a small model's step more than the formula's
-    arithmetic (`benchmarks/overhead.py`). A function marked with `torch.compiler.allow_in_graph` is taken whole
-    instead, and still traced into the graph (and fused with the update) by
-    the compiler behind Dynamo. That trace takes the tensors a function
+    arithmetic (`benchmarks/overhead.py`). A function marked with
+    `torch.compiler.allow_in_graph` is taken whole instead, and still traced
+    into the graph (and fused with the update) by the compiler behind
+    Dynamo. That trace takes the tensors a function
     reads only as its arguments: a variable read inside would fail, so
     schedules that may read one (a user's class, `ScaledSchedule`) are
     traced as usual.
