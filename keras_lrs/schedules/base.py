@@ -126,10 +126,9 @@ def _in_one_piece(schedule):
     arithmetic (`benchmarks/overhead.py`). A function marked with
     `torch.compiler.allow_in_graph` is taken whole instead, and still traced
     into the graph (and fused with the update) by the compiler behind
-    Dynamo. That trace takes the tensors a function
-    reads only as its arguments: a variable read inside would fail, so
-    schedules that may read one (a user's class, `ScaledSchedule`) are
-    traced as usual.
+    Dynamo. That trace takes the tensors a function reads only as its
+    arguments: a variable read inside would fail, so schedules that may
+    read one (a user's class, `ScaledSchedule`) are traced as usual.
     """
     if keras.backend.backend() != "torch" or not _depends_on_step_only(schedule):
         return None
