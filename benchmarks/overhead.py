@@ -13,7 +13,8 @@ The baseline is the mean time of two models with a float rate: two
 identical models can differ by a few percent on a CPU, and a single one
 would lend its own bias to every ratio. A third one ("float rate (third
 model)") is the control: its ratio shows what an identical configuration
-differs by on this machine.
+differs by on this machine. It is built and compiled after all the others,
+so that it would also show a cost of coming last (see `compile_alone`).
 
 The two callbacks work once per epoch on the host (the plateau decision, the
 monitor's events) besides what they add to the step. Their models are also
@@ -30,12 +31,24 @@ median (bootstrap over the rounds). Where the issue sets a target (2% for a
 schedule or the plateau wrapper, 3% for the per-step monitor), the last
 column says "met" when the whole interval is at or below it, "missed" when
 the whole interval is above it, and "open" when the rounds cannot tell.
-Run once per backend:
+
+`--timing call` times the compiled train function itself, called the way
+`fit` calls it (one call runs `steps_per_execution` batches), without `fit`
+around it, and interleaves the configurations call by call: every round
+calls each model once, in a shuffled order. On a shared CPU the speed of the
+machine drifts by tens of percent within a second, more than the few percent
+to be measured; a round of calls takes a fraction of the time of a round of
+epochs, so the drift cancels out in the ratios, and many more rounds fit in
+the same time. The comparison is also stricter: `fit`'s own work per step is
+not in the denominator. The callbacks, which only `fit` calls, are not timed
+this way (their models are, "callback not called"), nor is the per-batch
+Python callback. Run once per backend and timing:
 
     KERAS_BACKEND=jax python benchmarks/overhead.py --out benchmarks/results/overhead-jax.json
+    KERAS_BACKEND=jax python benchmarks/overhead.py --timing call --out benchmarks/results/overhead-calls-jax.json
 """
 
-import argparse
+import itertools
 import math
 import os
 import platform
@@ -44,6 +57,7 @@ import statistics
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,6 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
 from benchmarks.report import write_json  # noqa: E402
+from examples.fashion_mnist import OneLineErrorParser, positive_int  # noqa: E402
 from tests.cases import CASE_NAMES, make  # noqa: E402
 
 
@@ -78,6 +93,7 @@ def _cosine(step, peak=0.01, decay_steps=10_000):
 SCHEDULE_TARGET = 0.02
 MONITOR_TARGET = 0.03
 BASELINE = ("float rate", "float rate (second model)")
+CONTROL = "float rate (third model)"
 PLATEAU = "Warmup(CosineRestarts) + ReduceLROnPlateau"
 MONITOR = "CosineDecay + LearningRateMonitor(batch)"
 WITHOUT_CALLBACK = " (callback not called)"
@@ -96,7 +112,7 @@ def configurations(log_dir):
     fast = 1 if keras.backend.backend() == "torch" else 32
     configs = {
         name: Configuration(0.01, [], fast, None)
-        for name in (*BASELINE, "float rate (third model)")
+        for name in (*BASELINE, CONTROL)
     }
     configs["keras CosineDecay"] = Configuration(
         keras.optimizers.schedules.CosineDecay(0.01, 10_000), [], fast, None
@@ -185,6 +201,30 @@ def compile_every_model():
     torch._dynamo.config.automatic_dynamic_shapes = False
 
 
+def compile_alone(model):
+    """On PyTorch, compiles `model`'s train function from a code object of its
+    own, as if the model were alone in the process.
+
+    Keras compiles the same function for every model, and torch.compile keeps
+    one cache of compiled graphs per code object, whose entries a call may
+    check in turn: with thirty models in one process, the models compiled
+    last would pay for the checks of those compiled first, which no user
+    with one model pays (call by call with AdamW, before this, a float rate
+    compiled after all the schedules measured 1.025x). Where the step breaks
+    the graph (Keras's SGD, see the README), the code after the break is
+    still shared by all the models.
+    """
+    if keras.backend.backend() != "torch":
+        return
+    import torch
+
+    model.make_train_function()
+    step = model.train_function._torchdynamo_orig_callable
+    own = types.FunctionType(step.__code__.replace(), step.__globals__,
+                             step.__name__, step.__defaults__, step.__closure__)
+    model.train_function = torch.compile(own)
+
+
 def build(learning_rate, steps_per_execution, features, optimizer):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
@@ -204,13 +244,100 @@ def build(learning_rate, steps_per_execution, features, optimizer):
         jit_compile=True,
         steps_per_execution=steps_per_execution,
     )
+    compile_alone(model)
     return model
 
 
+def one_call(model, x, y, batch_size):
+    """A function that calls `model`'s compiled train function once, as `fit`
+    does (on `steps_per_execution` batches of `x`, `y`, taken in turn), and
+    waits for its result."""
+    backend = keras.backend.backend()
+    model.make_train_function()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        batches = tf.data.Dataset.from_tensor_slices((x, y))
+        iterator = iter(batches.batch(batch_size, drop_remainder=True).repeat())
+        call = lambda: model.train_function(iterator)  # noqa: E731
+    else:
+        batches = itertools.cycle([
+            (keras.ops.convert_to_tensor(x[i : i + batch_size]),
+             keras.ops.convert_to_tensor(y[i : i + batch_size]))
+            for i in range(0, len(x) - batch_size + 1, batch_size)
+        ])
+        if backend == "torch":
+            call = lambda: model.train_function([next(batches)])  # noqa: E731
+        else:  # JAX: the train function takes the model's state and returns it
+            state = model._get_jax_state(
+                trainable_variables=True, non_trainable_variables=True,
+                optimizer_variables=True, metrics_variables=True,
+            )
+
+            def call():
+                nonlocal state
+                logs, state = model.train_function(state, batches)
+                return logs
+
+    def call_and_wait():
+        logs = call()
+        keras.ops.convert_to_numpy(logs["loss"])  # waits for the step (JAX)
+
+    return call_and_wait
+
+
+def time_epochs(models, x, y, batch_size, rounds, steps):
+    """name -> time per step of one `fit` epoch in each round."""
+    times = {name: [] for name in models}
+    order = list(models)
+    shuffler = random.Random(0)
+    for _ in range(rounds):
+        shuffler.shuffle(order)  # no configuration always runs first
+        for name in order:
+            model, callbacks = models[name]
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
+                      shuffle=False, callbacks=callbacks)
+            times[name].append((time.perf_counter() - start) / steps)
+    return times
+
+
+def time_calls(models, x, y, batch_size, rounds):
+    """name -> time per step of one call of the compiled train function in
+    each round; models with callbacks are left out."""
+    calls = {}
+    for name, (model, callbacks) in models.items():
+        if callbacks:
+            continue
+        calls[name] = (one_call(model, x, y, batch_size), model.steps_per_execution)
+        for _ in range(3):  # the first call may trace the step again
+            calls[name][0]()
+    times = {name: [] for name in calls}
+    order = list(calls)
+    shuffler = random.Random(0)
+    for _ in range(rounds):
+        shuffler.shuffle(order)
+        for name in order:
+            call, steps = calls[name]
+            start = time.perf_counter()
+            call()
+            times[name].append((time.perf_counter() - start) / steps)
+    return times
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1024, help="steps per timed epoch")
-    parser.add_argument("--rounds", type=int, default=60)
+    parser = OneLineErrorParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=positive_int, default=1024,
+                        help="steps per timed epoch")
+    parser.add_argument(
+        "--rounds", type=positive_int,
+        help="rounds of timing (default: 60 epochs or 1000 calls of each model)",
+    )
+    parser.add_argument(
+        "--timing", choices=("epoch", "call"), default="epoch",
+        help="time one fit epoch of each model per round (default), or one "
+        "call of its compiled train function",
+    )
     parser.add_argument(
         "--optimizer", choices=("sgd", "adamw"), default="sgd",
         help="SGD with momentum 0.9 (default), or AdamW",
@@ -222,6 +349,8 @@ def main():
         "baseline's two float-rate models always are); all by default",
     )
     args = parser.parse_args()
+    if args.rounds is None:
+        args.rounds = 1000 if args.timing == "call" else 60
 
     features, batch_size = 16, 8
     rng = np.random.default_rng(0)
@@ -237,7 +366,10 @@ def main():
             if unknown:
                 parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
             chosen = choose(chosen, args.configurations)
-        for name, config in chosen.items():
+        # The control is built and compiled last: a cost of coming after the
+        # others (see compile_alone) would show in it.
+        last = sorted(chosen, key=lambda name: name == CONTROL)
+        for name, config in ((name, chosen[name]) for name in last):
             if config.model_of:
                 models[name] = (models[config.model_of][0], config.callbacks)
                 continue
@@ -246,46 +378,45 @@ def main():
             model.fit(x[: 64 * batch_size], y[: 64 * batch_size], batch_size=batch_size,
                       epochs=1, verbose=0, callbacks=config.callbacks)  # compile, warm up
             models[name] = (model, config.callbacks)
-        times = {name: [] for name in models}
-        order = list(models)
-        shuffler = random.Random(0)
-        for _ in range(args.rounds):
-            shuffler.shuffle(order)  # no configuration always runs first
-            for name in order:
-                model, callbacks = models[name]
-                start = time.perf_counter()
-                model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
-                          shuffle=False, callbacks=callbacks)
-                times[name].append((time.perf_counter() - start) / args.steps)
+        if args.timing == "call":
+            times = time_calls(models, x, y, batch_size, args.rounds)
+        else:
+            times = time_epochs(models, x, y, batch_size, args.rounds, args.steps)
 
+    # µs per step, to the ns: what the JSON keeps, and all that follows uses.
+    times = {
+        name: [round(t * 1e6, 3) for t in samples] for name, samples in times.items()
+    }
     # A ratio per round, to the baseline timed in the same round, so that a
     # slow drift of the machine's speed cancels out; the median over the
     # rounds, and how sure that median is.
     baseline = [statistics.fmean(pair) for pair in zip(*(times[n] for n in BASELINE))]
     rows = []
-    for name, samples in times.items():
+    for name, samples in ((name, times[name]) for name in chosen if name in times):
         ratios = [t / b for t, b in zip(samples, baseline)]
         interval = median_interval(ratios)
         target = chosen[name].target
         rows.append({
             "configuration": name,
-            "median_step_us": statistics.median(samples) * 1e6,
+            "median_step_us": statistics.median(samples),
             "ratio_to_float_rate": statistics.median(ratios),
             "ratio_interval_95": list(interval),
             "target": target,
             "verdict": verdict(interval, target),
-            "samples_us": [t * 1e6 for t in samples],
+            "samples_us": samples,
         })
         without = name + WITHOUT_CALLBACK
         if without in times:
             # The callback's host work per epoch: the same model's time with
             # and without it, in the same round.
-            extra = [(t - u) * args.steps * 1e3 for t, u in zip(samples, times[without])]
+            extra = [
+                (t - u) * args.steps / 1e3 for t, u in zip(samples, times[without])
+            ]
             rows[-1]["callback_ms_per_epoch"] = statistics.median(extra)
             rows[-1]["callback_ms_interval_95"] = list(median_interval(extra))
 
     backend = keras.backend.backend()
-    print(f"backend={backend}  optimizer={args.optimizer}  "
+    print(f"backend={backend}  optimizer={args.optimizer}  timing={args.timing}  "
           f"steps/epoch={args.steps}  rounds={args.rounds}  "
           f"machine={platform.machine()} {os.cpu_count()} CPUs")
     print(f"baseline: the mean of {' and '.join(BASELINE)}")
@@ -305,10 +436,10 @@ def main():
                   f"({low:.2f}-{high:.2f})")
     if args.out:
         write_json(args.out, {
-            "optimizer": args.optimizer,
+            "optimizer": args.optimizer, "timing": args.timing,
             "steps_per_epoch": args.steps, "rounds": args.rounds,
             "baseline": list(BASELINE),
-            "baseline_median_step_us": statistics.median(baseline) * 1e6,
+            "baseline_median_step_us": statistics.median(baseline),
             "results": rows,
         })
 

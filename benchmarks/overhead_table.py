@@ -20,11 +20,12 @@ BEFORE = [
 ]
 AFTER = [  # (configuration, label, what of it)
     (PLATEAU, "`Warmup(CosineRestarts)` + `ReduceLROnPlateau`", "ratio"),
-    (PLATEAU + NOT_CALLED, "the same model, callback not called: the wrapper alone",
-     "ratio"),
+    (PLATEAU + NOT_CALLED,
+     "the plateau wrapper alone (that model, callback not called)", "ratio"),
     (PLATEAU, "`ReduceLROnPlateau`: the callback's host time per epoch", "ms"),
     (MONITOR, '`CosineDecay` + `LearningRateMonitor(update_freq="batch")`', "ratio"),
-    (MONITOR + NOT_CALLED, "the same model, callback not called", "ratio"),
+    (MONITOR + NOT_CALLED, "`CosineDecay` alone (that model, callback not called)",
+     "ratio"),
     (MONITOR, "`LearningRateMonitor`: the callback's host time per epoch", "ms"),
     ("per-batch Python callback (spe=1)",
      "per-batch Python callback (needs `steps_per_execution=1`)", "ratio"),
@@ -79,6 +80,7 @@ def column(document):
 def table(documents):
     headers = [
         f"{BACKENDS.get(d['backend'], d['backend'])}, {d.get('optimizer', 'sgd')}"
+        + (", call by call" if d.get("timing") == "call" else "")
         for d in documents
     ]
     columns = [column(document) for document in documents]

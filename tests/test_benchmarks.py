@@ -205,6 +205,11 @@ def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
 # --- overhead.py -----------------------------------------------------------
 
 
+def baseline_samples(rows):
+    """The baseline of each round: the mean of the first two rows' times."""
+    return [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+
+
 def test_overhead_tiny_run(tmp_path):
     out = tmp_path / "overhead.json"
     # Few configurations: torch.compile compiles each model for seconds.
@@ -218,7 +223,7 @@ def test_overhead_tiny_run(tmp_path):
     document = json.loads(out.read_text())
     assert_backend(document)
     assert (document["steps_per_epoch"], document["rounds"]) == (8, 3)
-    assert document["optimizer"] == "adamw"
+    assert (document["optimizer"], document["timing"]) == ("adamw", "epoch")
     rows = document["results"]
     names = [row["configuration"] for row in rows]
     # The baseline's two models come along, and so does the plateau's model
@@ -228,7 +233,7 @@ def test_overhead_tiny_run(tmp_path):
         f"{plateau} (callback not called)",
     ]
     assert document["baseline"] == names[:2]
-    baseline = [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+    baseline = baseline_samples(rows)
     assert document["baseline_median_step_us"] == pytest.approx(sorted(baseline)[1])
     for row in rows:
         samples = row["samples_us"]
@@ -273,11 +278,85 @@ def test_overhead_tiny_run(tmp_path):
         f"{document['baseline_median_step_us']:.0f} µs |",
         f"| a third model, same float rate (control) | {_cell(rows[2])} |",
         f"| `Warmup(CosineRestarts)` + `ReduceLROnPlateau` | {_cell(rows[3])} |",
-        "| the same model, callback not called: the wrapper alone | "
+        "| the plateau wrapper alone (that model, callback not called) | "
         f"{_cell(rows[4])} |",
         "| `ReduceLROnPlateau`: the callback's host time per epoch | "
         f"{extra[1]:.1f} ms ({low:.1f}–{high:.1f}) |",
     ]
+
+
+def test_overhead_call_by_call_tiny_run(tmp_path):
+    out = tmp_path / "overhead.json"
+    plateau = "Warmup(CosineRestarts) + ReduceLROnPlateau"
+    result = run_script(
+        OVERHEAD, "--timing", "call", "--steps", 8, "--rounds", 3,
+        "--out", out, "--configurations", plateau,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    document = json.loads(out.read_text())
+    assert_backend(document)
+    assert (document["timing"], document["rounds"]) == ("call", 3)
+    rows = document["results"]
+    # Only fit calls callbacks: the plateau's model is timed without its
+    # callback, and no callback's host time is reported.
+    names = [row["configuration"] for row in rows]
+    assert names == [
+        "float rate", "float rate (second model)", f"{plateau} (callback not called)",
+    ]
+    baseline = baseline_samples(rows)
+    for row in rows:
+        samples = row["samples_us"]
+        assert len(samples) == 3 and all(t > 0 for t in samples)
+        assert row["median_step_us"] == sorted(samples)[1]
+        ratios = sorted(t / b for t, b in zip(samples, baseline))
+        assert row["ratio_to_float_rate"] == pytest.approx(ratios[1])
+        assert "callback_ms_per_epoch" not in row
+    assert rows[2]["target"] == 0.02
+    assert rows[2]["verdict"] in ("met", "missed", "open")
+    assert "timing=call" in result.stdout
+
+    markdown = run_script(OVERHEAD_TABLE, out)
+    assert markdown.returncode == 0, markdown.stderr[-3000:]
+    header = markdown.stdout.splitlines()[0]
+    assert header.endswith(", sgd, call by call |")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rounds", "0"], "--rounds"),
+        (["--steps", "-4"], "--steps"),
+        (["--timing", "step"], "--timing"),
+        (["--configurations", "no such"], "unknown configurations: no such"),
+    ],
+)
+def test_overhead_bad_input(args, message):
+    result = run_script(OVERHEAD, *args)
+    # The script imports Keras first, whose backend may log to stderr.
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("overhead.py: error: ") and message in last, last
+
+
+def test_overhead_compiles_each_torch_model_alone():
+    import keras
+    import numpy as np
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("torch.compile exists on the torch backend only")
+    overhead = _load_module(OVERHEAD)
+    models = [overhead.build(0.01, 1, 4, "sgd") for _ in range(2)]
+    codes = [m.train_function._torchdynamo_orig_callable.__code__ for m in models]
+    # Two code objects, so two caches of compiled graphs (Keras would give
+    # both models the same one).
+    assert codes[0] is not codes[1]
+    assert codes[0].co_name == "one_step_on_data"
+    x = np.ones((8, 4), "float32")
+    before = models[0].get_weights()
+    models[0].fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)
+    assert int(keras.ops.convert_to_numpy(models[0].optimizer.iterations)) == 1
+    assert any((a != b).any() for a, b in zip(before, models[0].get_weights()))
 
 
 def _cell(row):
