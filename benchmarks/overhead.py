@@ -68,6 +68,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
+from benchmarks.overhead_table import (  # noqa: E402
+    CONTROL, FLOAT_ONE_STEP, KERAS_COSINE, MONITOR, NOT_CALLED, OURS, PER_BATCH,
+    PLATEAU,
+)
 from benchmarks.report import write_json  # noqa: E402
 from examples.fashion_mnist import OneLineErrorParser, positive_int  # noqa: E402
 from tests.cases import CASE_NAMES, make  # noqa: E402
@@ -93,10 +97,6 @@ def _cosine(step, peak=0.01, decay_steps=10_000):
 SCHEDULE_TARGET = 0.02
 MONITOR_TARGET = 0.03
 BASELINE = ("float rate", "float rate (second model)")
-CONTROL = "float rate (third model)"
-PLATEAU = "Warmup(CosineRestarts) + ReduceLROnPlateau"
-MONITOR = "CosineDecay + LearningRateMonitor(batch)"
-WITHOUT_CALLBACK = " (callback not called)"
 
 
 class Configuration(NamedTuple):
@@ -114,11 +114,11 @@ def configurations(log_dir):
         name: Configuration(0.01, [], fast, None)
         for name in (*BASELINE, CONTROL)
     }
-    configs["keras CosineDecay"] = Configuration(
+    configs[KERAS_COSINE] = Configuration(
         keras.optimizers.schedules.CosineDecay(0.01, 10_000), [], fast, None
     )
     for name in CASE_NAMES:
-        configs[f"keras_lrs {name}"] = Configuration(
+        configs[OURS + name] = Configuration(
             make(name), [], fast, SCHEDULE_TARGET
         )
     configs[PLATEAU] = Configuration(
@@ -127,7 +127,7 @@ def configurations(log_dir):
         fast,
         SCHEDULE_TARGET,
     )
-    configs[PLATEAU + WITHOUT_CALLBACK] = Configuration(
+    configs[PLATEAU + NOT_CALLED] = Configuration(
         None, [], fast, SCHEDULE_TARGET, model_of=PLATEAU
     )
     configs[MONITOR] = Configuration(
@@ -136,13 +136,13 @@ def configurations(log_dir):
         fast,
         MONITOR_TARGET,
     )
-    configs[MONITOR + WITHOUT_CALLBACK] = Configuration(
+    configs[MONITOR + NOT_CALLED] = Configuration(
         None, [], fast, SCHEDULE_TARGET, model_of=MONITOR
     )
-    configs["per-batch Python callback (spe=1)"] = Configuration(
+    configs[PER_BATCH] = Configuration(
         0.01, [PerBatchRate(_cosine)], 1, None
     )
-    configs["float rate (spe=1)"] = Configuration(0.01, [], 1, None)
+    configs[FLOAT_ONE_STEP] = Configuration(0.01, [], 1, None)
     return configs
 
 
@@ -405,7 +405,7 @@ def main():
             "verdict": verdict(interval, target),
             "samples_us": samples,
         })
-        without = name + WITHOUT_CALLBACK
+        without = name + NOT_CALLED
         if without in times:
             # The callback's host work per epoch: the same model's time with
             # and without it, in the same round.

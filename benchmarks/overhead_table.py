@@ -11,12 +11,20 @@ import json
 from pathlib import Path
 
 BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+# The names of overhead.py's configurations (it imports them from here, a
+# module that loads no Keras backend).
+CONTROL = "float rate (third model)"
+KERAS_COSINE = "keras CosineDecay"
+OURS = "keras_lrs "  # + a case name of tests/cases.py
 PLATEAU = "Warmup(CosineRestarts) + ReduceLROnPlateau"
 MONITOR = "CosineDecay + LearningRateMonitor(batch)"
 NOT_CALLED = " (callback not called)"
+PER_BATCH = "per-batch Python callback (spe=1)"
+FLOAT_ONE_STEP = "float rate (spe=1)"
+
 BEFORE = [
-    ("float rate (third model)", "a third model, same float rate (control)"),
-    ("keras CosineDecay", "Keras's `CosineDecay`"),
+    (CONTROL, "a third model, same float rate (control)"),
+    (KERAS_COSINE, "Keras's `CosineDecay`"),
 ]
 AFTER = [  # (configuration, label, what of it)
     (PLATEAU, "`Warmup(CosineRestarts)` + `ReduceLROnPlateau`", "ratio"),
@@ -27,9 +35,8 @@ AFTER = [  # (configuration, label, what of it)
     (MONITOR + NOT_CALLED, "`CosineDecay` alone (that model, callback not called)",
      "ratio"),
     (MONITOR, "`LearningRateMonitor`: the callback's host time per epoch", "ms"),
-    ("per-batch Python callback (spe=1)",
-     "per-batch Python callback (needs `steps_per_execution=1`)", "ratio"),
-    ("float rate (spe=1)", "float rate with `steps_per_execution=1`", "ratio"),
+    (PER_BATCH, "per-batch Python callback (needs `steps_per_execution=1`)", "ratio"),
+    (FLOAT_ONE_STEP, "float rate with `steps_per_execution=1`", "ratio"),
 ]
 
 
@@ -53,7 +60,7 @@ def column(document):
     for name, label in BEFORE:
         if name in rows:
             cells[label] = ratio(rows[name])
-    ours = [row for name, row in rows.items() if name.startswith("keras_lrs ")]
+    ours = [row for name, row in rows.items() if name.startswith(OURS)]
     if ours:
         medians = [row["ratio_to_float_rate"] for row in ours]
         verdicts = [row["verdict"] for row in ours]
@@ -67,7 +74,7 @@ def column(document):
             if verdicts.count(verdict)
         )
         cells["our case with the highest interval"] = (
-            f"{worst['configuration'].removeprefix('keras_lrs ')} {ratio(worst)}"
+            f"{worst['configuration'].removeprefix(OURS)} {ratio(worst)}"
         )
     for name, label, what in AFTER:
         if what == "ratio" and name in rows:
