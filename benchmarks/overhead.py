@@ -35,11 +35,10 @@ the whole interval is above it, and "open" when the rounds cannot tell.
 `--timing call` times the compiled train function itself, called the way
 `fit` calls it (one call runs `steps_per_execution` batches), without `fit`
 around it, and interleaves the configurations call by call: every round
-calls each model once, in a shuffled order. On a shared CPU the speed of the
-machine drifts by tens of percent within a second, more than the few percent
-to be measured; a round of calls takes a fraction of the time of a round of
-epochs, so the drift cancels out in the ratios, and many more rounds fit in
-the same time. The comparison is also stricter: `fit`'s own work per step is
+calls each model once, in a shuffled order. On a shared CPU the time of the
+same call drifts, over seconds, by more than the few percent to be measured;
+a round of calls takes a fraction of the time of a round of epochs, so the
+drift cancels out in the ratios, and many more rounds fit in the same time. The comparison is also stricter: `fit`'s own work per step is
 not in the denominator. The callbacks, which only `fit` calls, are not timed
 this way (their models are, "callback not called"), nor is the per-batch
 Python callback. Run once per backend and timing:
@@ -268,7 +267,10 @@ def one_call(model, x, y, batch_size):
         ])
         if backend == "torch":
             call = lambda: model.train_function([next(batches)])  # noqa: E731
-        else:  # JAX: the train function takes the model's state and returns it
+        else:
+            # JAX: the train function takes the model's state and returns it,
+            # as in fit (Keras's private `_get_jax_state`). The first call
+            # consumes the model's own variables: nothing reads them after.
             state = model._get_jax_state(
                 trainable_variables=True, non_trainable_variables=True,
                 optimizer_variables=True, metrics_variables=True,
@@ -328,7 +330,8 @@ def time_calls(models, x, y, batch_size, rounds):
 def main():
     parser = OneLineErrorParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=positive_int, default=1024,
-                        help="steps per timed epoch")
+                        help="steps per timed epoch (with --timing call: the "
+                        "batches of data, taken in turn)")
     parser.add_argument(
         "--rounds", type=positive_int,
         help="rounds of timing (default: 60 epochs or 1000 calls of each model)",
