@@ -288,41 +288,39 @@ def one_call(model, x, y, batch_size):
     return call_and_wait
 
 
-def time_epochs(models, x, y, batch_size, rounds, steps):
-    """name -> time per step of one `fit` epoch in each round."""
-    times = {name: [] for name in models}
-    order = list(models)
+def epochs(models, x, y, batch_size, steps):
+    """name -> (a function that runs one `fit` epoch of that model, steps)."""
+    def epoch(model, callbacks):
+        return lambda: model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
+                                 shuffle=False, callbacks=callbacks)
+
+    return {name: (epoch(*models[name]), steps) for name in models}
+
+
+def calls(models, x, y, batch_size):
+    """name -> (a function that calls that model's compiled train function
+    once, its steps per call); models with callbacks are left out."""
+    runs = {}
+    for name, (model, callbacks) in models.items():
+        if callbacks:
+            continue
+        runs[name] = (one_call(model, x, y, batch_size), model.steps_per_execution)
+        for _ in range(3):  # the first call may trace the step again
+            runs[name][0]()
+    return runs
+
+
+def time_rounds(runs, rounds):
+    """name -> time per step of one run of each, in each round."""
+    times = {name: [] for name in runs}
+    order = list(runs)
     shuffler = random.Random(0)
     for _ in range(rounds):
         shuffler.shuffle(order)  # no configuration always runs first
         for name in order:
-            model, callbacks = models[name]
+            run, steps = runs[name]
             start = time.perf_counter()
-            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
-                      shuffle=False, callbacks=callbacks)
-            times[name].append((time.perf_counter() - start) / steps)
-    return times
-
-
-def time_calls(models, x, y, batch_size, rounds):
-    """name -> time per step of one call of the compiled train function in
-    each round; models with callbacks are left out."""
-    calls = {}
-    for name, (model, callbacks) in models.items():
-        if callbacks:
-            continue
-        calls[name] = (one_call(model, x, y, batch_size), model.steps_per_execution)
-        for _ in range(3):  # the first call may trace the step again
-            calls[name][0]()
-    times = {name: [] for name in calls}
-    order = list(calls)
-    shuffler = random.Random(0)
-    for _ in range(rounds):
-        shuffler.shuffle(order)
-        for name in order:
-            call, steps = calls[name]
-            start = time.perf_counter()
-            call()
+            run()
             times[name].append((time.perf_counter() - start) / steps)
     return times
 
@@ -382,9 +380,10 @@ def main():
                       epochs=1, verbose=0, callbacks=config.callbacks)  # compile, warm up
             models[name] = (model, config.callbacks)
         if args.timing == "call":
-            times = time_calls(models, x, y, batch_size, args.rounds)
+            runs = calls(models, x, y, batch_size)
         else:
-            times = time_epochs(models, x, y, batch_size, args.rounds, args.steps)
+            runs = epochs(models, x, y, batch_size, args.steps)
+        times = time_rounds(runs, args.rounds)
 
     # µs per step, to the ns: what the JSON keeps, and all that follows uses.
     times = {

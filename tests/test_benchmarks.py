@@ -205,9 +205,21 @@ def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
 # --- overhead.py -----------------------------------------------------------
 
 
-def baseline_samples(rows):
-    """The baseline of each round: the mean of the first two rows' times."""
-    return [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+def assert_rows_follow_three_rounds(document):
+    """Each row's figures follow from its samples of 3 rounds and those of the
+    baseline, the mean of the first two rows."""
+    rows = document["results"]
+    baseline = [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+    assert document["baseline_median_step_us"] == pytest.approx(sorted(baseline)[1])
+    for row in rows:
+        samples = row["samples_us"]
+        assert len(samples) == 3 and all(t > 0 for t in samples)
+        assert row["median_step_us"] == sorted(samples)[1]
+        ratios = sorted(t / b for t, b in zip(samples, baseline))
+        assert row["ratio_to_float_rate"] == pytest.approx(ratios[1])
+        # A median of 3 resampled ratios is one of them.
+        low, high = row["ratio_interval_95"]
+        assert ratios[0] <= low <= row["ratio_to_float_rate"] <= high <= ratios[2]
 
 
 def test_overhead_tiny_run(tmp_path):
@@ -233,17 +245,7 @@ def test_overhead_tiny_run(tmp_path):
         f"{plateau} (callback not called)",
     ]
     assert document["baseline"] == names[:2]
-    baseline = baseline_samples(rows)
-    assert document["baseline_median_step_us"] == pytest.approx(sorted(baseline)[1])
-    for row in rows:
-        samples = row["samples_us"]
-        assert len(samples) == 3 and all(t > 0 for t in samples)
-        assert row["median_step_us"] == sorted(samples)[1]
-        ratios = sorted(t / b for t, b in zip(samples, baseline))
-        assert row["ratio_to_float_rate"] == pytest.approx(ratios[1])
-        # A median of 3 resampled ratios is one of them.
-        low, high = row["ratio_interval_95"]
-        assert ratios[0] <= low <= row["ratio_to_float_rate"] <= high <= ratios[2]
+    assert_rows_follow_three_rounds(document)
     # The callback's host time: with minus without, per epoch, same round.
     with_callback, without = rows[3]["samples_us"], rows[4]["samples_us"]
     extra = sorted((a - b) * 8 / 1000 for a, b in zip(with_callback, without))
@@ -303,14 +305,8 @@ def test_overhead_call_by_call_tiny_run(tmp_path):
     assert names == [
         "float rate", "float rate (second model)", f"{plateau} (callback not called)",
     ]
-    baseline = baseline_samples(rows)
-    for row in rows:
-        samples = row["samples_us"]
-        assert len(samples) == 3 and all(t > 0 for t in samples)
-        assert row["median_step_us"] == sorted(samples)[1]
-        ratios = sorted(t / b for t, b in zip(samples, baseline))
-        assert row["ratio_to_float_rate"] == pytest.approx(ratios[1])
-        assert "callback_ms_per_epoch" not in row
+    assert_rows_follow_three_rounds(document)
+    assert all("callback_ms_per_epoch" not in row for row in rows)
     assert rows[2]["target"] == 0.02
     assert rows[2]["verdict"] in ("met", "missed", "open")
     assert "timing=call" in result.stdout
