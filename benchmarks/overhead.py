@@ -60,33 +60,33 @@ import types
 from pathlib import Path
 from typing import NamedTuple
 
-import keras
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras_lrs  # noqa: E402
-from keras_lrs import schedules as s  # noqa: E402
 from benchmarks.overhead_table import (  # noqa: E402
     CONTROL, FLOAT_ONE_STEP, KERAS_COSINE, MONITOR, NOT_CALLED, OURS, PER_BATCH,
     PLATEAU,
 )
 from benchmarks.report import write_json  # noqa: E402
 from examples.fashion_mnist import OneLineErrorParser, positive_int  # noqa: E402
-from tests.cases import CASE_NAMES, make  # noqa: E402
 
 
-class PerBatchRate(keras.callbacks.Callback):
-    """The community approach: set the rate from Python before every batch."""
+def per_batch_rate(schedule_fn):
+    """The community approach: a callback that sets the rate from Python
+    before every batch, to `schedule_fn(step)`."""
+    import keras
 
-    def __init__(self, schedule_fn):
-        super().__init__()
-        self.schedule_fn = schedule_fn
-        self.step = 0
+    class PerBatchRate(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.step = 0
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.optimizer.learning_rate = self.schedule_fn(self.step)
-        self.step += 1
+        def on_train_batch_begin(self, batch, logs=None):
+            self.model.optimizer.learning_rate = schedule_fn(self.step)
+            self.step += 1
+
+    return PerBatchRate()
 
 
 def _cosine(step, peak=0.01, decay_steps=10_000):
@@ -108,6 +108,12 @@ class Configuration(NamedTuple):
 
 def configurations(log_dir):
     """name -> Configuration."""
+    import keras
+
+    import keras_lrs
+    from keras_lrs import schedules as s
+    from tests.cases import CASE_NAMES, make
+
     fast = 1 if keras.backend.backend() == "torch" else 32
     configs = {
         name: Configuration(0.01, [], fast, None)
@@ -139,7 +145,7 @@ def configurations(log_dir):
         None, [], fast, SCHEDULE_TARGET, model_of=MONITOR
     )
     configs[PER_BATCH] = Configuration(
-        0.01, [PerBatchRate(_cosine)], 1, None
+        0.01, [per_batch_rate(_cosine)], 1, None
     )
     configs[FLOAT_ONE_STEP] = Configuration(0.01, [], 1, None)
     return configs
@@ -189,6 +195,8 @@ def compile_every_model():
     symbolic ("automatic dynamic"): only the model compiled first would get
     a graph specialized to its numbers.
     """
+    import keras
+
     if keras.backend.backend() != "torch":
         return
     import torch._dynamo
@@ -213,6 +221,8 @@ def compile_alone(model):
     the graph (Keras's SGD, see the README), the code after the break is
     still shared by all the models.
     """
+    import keras
+
     if keras.backend.backend() != "torch":
         return
     import torch
@@ -225,6 +235,8 @@ def compile_alone(model):
 
 
 def build(learning_rate, steps_per_execution, features, optimizer):
+    import keras
+
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [
@@ -251,6 +263,8 @@ def one_call(model, x, y, batch_size):
     """A function that calls `model`'s compiled train function once, as `fit`
     does (on `steps_per_execution` batches of `x`, `y`, taken in turn), and
     waits for its result."""
+    import keras
+
     backend = keras.backend.backend()
     model.make_train_function()
     if backend == "tensorflow":
@@ -352,6 +366,7 @@ def main():
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = 1000 if args.timing == "call" else 60
+    import keras  # after the command line is checked: a bad one fails in one line
 
     features, batch_size = 16, 8
     rng = np.random.default_rng(0)
