@@ -30,7 +30,9 @@ Usage:
 training and 2000 test images, 3 epochs), which does not reach 93%: its
 thresholds default to 80% and 83%. The table goes to stdout, and the
 results to JSON (`--json`; by default
-`benchmarks/results/time_to_accuracy[-quick]-BACKEND.json`): backend,
+`benchmarks/results/time_to_accuracy[-quick]-BACKEND.json`, written again
+after each schedule, so that a run that fails keeps the schedules before
+it): backend,
 device, versions, the configuration, and for each schedule the epochs and
 times to each threshold (null where not reached) and the test accuracy,
 times and learning rate of every epoch. A bad input fails at once with a
@@ -445,27 +447,44 @@ def run(args, dataset, source):
     print(f"clock: {CLOCK}", flush=True)
 
     data_dir = None if source == "keras.datasets" else source
-    results = {}
+    path = args.json or default_json_path(args, backend)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    summaries = []
     for name in args.schedules:
-        results[name] = run_isolated(args, name, data_dir)
-        if results[name] is None:
-            print(f"{PROG}: error: training with {name} failed",
+        result = run_isolated(args, name, data_dir)
+        if result is None:
+            kept = (f"; {path} holds the schedules trained before it"
+                    if summaries else "")
+            print(f"{PROG}: error: training with {name} failed{kept}",
                   file=sys.stderr)
             return 1
-    summaries = [
-        summarize(name, result["epochs"], args.thresholds)
-        for name, result in results.items()
-    ]
-    platform_info = results[args.schedules[0]]
+        if not summaries:
+            platform_info = result
+        summaries.append(summarize(name, result["epochs"], args.thresholds))
+        # Written after every schedule: a run of hours that fails late
+        # keeps what it measured.
+        document = results_document(
+            args, plan, len(x_train), len(x_test), source, platform_info,
+            summaries,
+        )
+        path.write_text(json.dumps(document, indent=2) + "\n")
 
     print()
     print(f"Time to test accuracy, {backend} on {platform_info['device']}: "
           f"{run_text}")
     print(f"thresholds: {describe_thresholds(args)}")
     print(table(summaries, args.thresholds))
-    path = args.json or default_json_path(args, backend)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = {
+    print(f"wrote {path}")
+    return 0
+
+
+def results_document(args, plan, train_size, test_size, source,
+                     platform_info, summaries):
+    """The JSON document of the schedules trained so far."""
+    import keras
+
+    backend = keras.backend.backend()
+    return {
         "benchmark": "time_to_accuracy",
         "backend": backend,
         "device": platform_info["device"],
@@ -483,8 +502,8 @@ def run(args, dataset, source):
             "optimizer": args.optimizer,
             "peak_learning_rate": args.learning_rate,
             "weight_decay": fm.WEIGHT_DECAYS[args.optimizer],
-            "train_images": len(x_train),
-            "test_images": len(x_test),
+            "train_images": train_size,
+            "test_images": test_size,
             "data_source": str(source),
             "seed": args.seed,
         },
@@ -492,9 +511,6 @@ def run(args, dataset, source):
         "clock": CLOCK,
         "results": summaries,
     }
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"wrote {path}")
-    return 0
 
 
 def main(argv=None):

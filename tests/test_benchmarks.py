@@ -166,6 +166,46 @@ def test_defaults_follow_the_example(time_to_accuracy):
     assert chosen.thresholds == (0.5,)
 
 
+def test_results_are_kept_when_a_later_schedule_fails(
+    time_to_accuracy, tmp_path, monkeypatch, capsys,
+):
+    import numpy as np
+
+    out = tmp_path / "tta.json"
+    args = time_to_accuracy.parse_args(
+        ["--quick", "--epochs", "10", "--train-images", "256", "--test-images",
+         "128", "--schedules", "constant,wsd,cosine",
+         "--json", str(out)]
+    )
+    dataset = (
+        (np.zeros((256, 28, 28), "uint8"), np.zeros(256, "uint8")),
+        (np.zeros((128, 28, 28), "uint8"), np.zeros(128, "uint8")),
+    )
+    trained = []
+
+    def run_isolated(args, schedule_name, data_dir):
+        trained.append(schedule_name)
+        if schedule_name == "wsd":
+            return None  # as when the training process dies
+        return {"device": "cpu", "backend_version": "1.0",
+                "epochs": made_up_epochs([0.5, 0.85])}
+
+    monkeypatch.setattr(time_to_accuracy, "run_isolated", run_isolated)
+    assert time_to_accuracy.run(args, dataset, "somewhere") == 1
+    assert trained == ["constant", "wsd"]
+    assert capsys.readouterr().err.splitlines() == [
+        f"time_to_accuracy.py: error: training with wsd failed; {out} holds "
+        "the schedules trained before it"
+    ]
+    document = json.loads(out.read_text())
+    assert [summary["schedule"] for summary in document["results"]] == [
+        "constant"
+    ]
+    assert document["results"][0]["test_accuracy"] == [0.5, 0.85]
+    assert document["config"]["train_images"] == 256
+    assert document["device"] == "cpu"
+
+
 def made_up_epochs(accuracies):
     return [
         {
