@@ -21,7 +21,10 @@ monitor's events) besides what they add to the step. Their models are also
 timed without the callback ("... (callback not called)": the same compiled
 model, the plateau wrapper still in its step), and the JSON and the table
 give the callback's host time per epoch, the median difference of the two
-in the same round.
+in the same round. That difference carries the drift of two epochs; the
+time spent inside the callback's own hooks, clocked around each of them
+(`clock_hooks`), does not: the JSON and the table give it per epoch and as
+a share of the baseline's epoch in the same round.
 
 The configurations are timed side by side: every round times one epoch of
 each, in a shuffled order, after a compiled warm-up. The table gives the
@@ -302,13 +305,62 @@ def one_call(model, x, y, batch_size):
     return call_and_wait
 
 
-def epochs(models, x, y, batch_size, steps):
-    """name -> (a function that runs one `fit` epoch of that model, steps)."""
+def clock_hooks(callbacks):
+    """Times the hooks that `callbacks` define; a function that returns the
+    seconds spent in them since it was last called.
+
+    Only the hooks a callback's class overrides are wrapped (on the instance):
+    Keras dispatches the batch-end hooks asynchronously unless a callback
+    overrides them, and a wrapped default would look overridden.
+    """
+    import keras
+
+    spent = [0.0]
+
+    def timed(hook):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return hook(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+
+        return call
+
+    for callback in callbacks:
+        for name in dir(keras.callbacks.Callback):
+            if name.startswith("on_") and (
+                getattr(type(callback), name) is not getattr(keras.callbacks.Callback, name)
+            ):
+                setattr(callback, name, timed(getattr(callback, name)))
+
+    def lap():
+        seconds, spent[0] = spent[0], 0.0
+        return seconds
+
+    return lap
+
+
+def epochs(models, x, y, batch_size, steps, hook_times):
+    """name -> (a function that runs one `fit` epoch of that model, steps).
+
+    For a model with callbacks, each epoch also appends the seconds spent in
+    the callbacks' hooks to `hook_times[name]`.
+    """
     def epoch(model, callbacks):
         return lambda: model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
                                  shuffle=False, callbacks=callbacks)
 
-    return {name: (epoch(*models[name]), steps) for name in models}
+    def epoch_and_hooks(name, model, callbacks):
+        run, lap = epoch(model, callbacks), clock_hooks(callbacks)
+        hook_times[name] = []
+        return lambda: (run(), hook_times[name].append(lap()))
+
+    return {
+        name: (epoch_and_hooks(name, *models[name]) if models[name][1]
+               else epoch(*models[name]), steps)
+        for name in models
+    }
 
 
 def calls(models, x, y, batch_size):
@@ -375,7 +427,7 @@ def main():
 
     compile_every_model()
     with tempfile.TemporaryDirectory() as log_dir:
-        models = {}
+        models, hook_times = {}, {}
         chosen = configurations(log_dir)
         if args.configurations:
             unknown = set(args.configurations) - set(chosen)
@@ -397,7 +449,7 @@ def main():
         if args.timing == "call":
             runs = calls(models, x, y, batch_size)
         else:
-            runs = epochs(models, x, y, batch_size, args.steps)
+            runs = epochs(models, x, y, batch_size, args.steps, hook_times)
         times = time_rounds(runs, args.rounds)
 
     # µs per step, to the ns: what the JSON keeps, and all that follows uses.
@@ -431,6 +483,17 @@ def main():
             ]
             rows[-1]["callback_ms_per_epoch"] = statistics.median(extra)
             rows[-1]["callback_ms_interval_95"] = list(median_interval(extra))
+        if name in hook_times:
+            # The time spent inside the callback's own hooks in each epoch (ms,
+            # to 0.1 µs, as the JSON keeps it), and its share of the
+            # baseline's epoch in the same round.
+            hooks = [round(seconds * 1e3, 4) for seconds in hook_times[name]]
+            shares = [ms * 1e3 / (b * args.steps) for ms, b in zip(hooks, baseline)]
+            rows[-1]["hooks_ms_per_epoch"] = statistics.median(hooks)
+            rows[-1]["hooks_ms_interval_95"] = list(median_interval(hooks))
+            rows[-1]["hooks_share_of_epoch"] = statistics.median(shares)
+            rows[-1]["hooks_share_interval_95"] = list(median_interval(shares))
+            rows[-1]["hooks_ms_samples"] = hooks
 
     backend = keras.backend.backend()
     print(f"backend={backend}  optimizer={args.optimizer}  timing={args.timing}  "
@@ -451,6 +514,13 @@ def main():
             print(f"host time of the callback in {row['configuration']}: "
                   f"{row['callback_ms_per_epoch']:.2f} ms per epoch "
                   f"({low:.2f}-{high:.2f})")
+        if "hooks_ms_per_epoch" in row:
+            low, high = row["hooks_ms_interval_95"]
+            share_low, share_high = row["hooks_share_interval_95"]
+            print(f"time in the hooks of the callback in {row['configuration']}: "
+                  f"{row['hooks_ms_per_epoch']:.2f} ms per epoch "
+                  f"({low:.2f}-{high:.2f}), {row['hooks_share_of_epoch']:.2%} "
+                  f"of the baseline's epoch ({share_low:.2%}-{share_high:.2%})")
     if args.out:
         write_json(args.out, {
             "optimizer": args.optimizer, "timing": args.timing,

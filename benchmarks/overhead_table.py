@@ -31,10 +31,14 @@ AFTER = [  # (configuration, label, what of it)
     (PLATEAU + NOT_CALLED,
      "the plateau wrapper alone (that model, callback not called)", "ratio"),
     (PLATEAU, "`ReduceLROnPlateau`: the callback's host time per epoch", "ms"),
+    (PLATEAU, "`ReduceLROnPlateau`: time in its hooks per epoch, share of the epoch",
+     "hooks"),
     (MONITOR, '`CosineDecay` + `LearningRateMonitor(update_freq="batch")`', "ratio"),
     (MONITOR + NOT_CALLED, "`CosineDecay` alone (that model, callback not called)",
      "ratio"),
     (MONITOR, "`LearningRateMonitor`: the callback's host time per epoch", "ms"),
+    (MONITOR, "`LearningRateMonitor`: time in its hooks per epoch, share of the epoch",
+     "hooks"),
     (PER_BATCH, "per-batch Python callback (needs `steps_per_execution=1`)", "ratio"),
     (FLOAT_ONE_STEP, "float rate with `steps_per_execution=1`", "ratio"),
 ]
@@ -49,6 +53,13 @@ def ratio(row):
 def milliseconds(row):
     low, high = row["callback_ms_interval_95"]
     return f"{row['callback_ms_per_epoch']:.1f} ms ({low:.1f}–{high:.1f})"
+
+
+def hooks(row):
+    low, high = row["hooks_ms_interval_95"]
+    share_low, share_high = row["hooks_share_interval_95"]
+    return (f"{row['hooks_ms_per_epoch']:.1f} ms ({low:.1f}–{high:.1f}), "
+            f"{row['hooks_share_of_epoch']:.1%} ({share_low:.1%}–{share_high:.1%})")
 
 
 def column(document):
@@ -81,6 +92,8 @@ def column(document):
             cells[label] = ratio(rows[name])
         elif what == "ms" and "callback_ms_per_epoch" in rows.get(name, {}):
             cells[label] = milliseconds(rows[name])
+        elif what == "hooks" and "hooks_ms_per_epoch" in rows.get(name, {}):
+            cells[label] = hooks(rows[name])
     return cells
 
 

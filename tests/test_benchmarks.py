@@ -293,6 +293,20 @@ def test_overhead_tiny_run(tmp_path):
     low, high = rows[3]["callback_ms_interval_95"]
     assert extra[0] <= low <= extra[1] <= high <= extra[2]
     assert all("callback_ms_per_epoch" not in row for row in rows[:3] + rows[4:])
+    # The time inside the callback's hooks, per epoch: within the epoch, and
+    # as a share of the baseline's epoch in the same round.
+    hooks = rows[3]["hooks_ms_samples"]
+    assert len(hooks) == 3
+    assert all(0 < ms < t * 8 / 1000 for ms, t in zip(hooks, with_callback))
+    assert rows[3]["hooks_ms_per_epoch"] == sorted(hooks)[1]
+    low_ms, high_ms = rows[3]["hooks_ms_interval_95"]
+    assert min(hooks) <= low_ms <= sorted(hooks)[1] <= high_ms <= max(hooks)
+    baseline = [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+    shares = sorted(ms * 1000 / (b * 8) for ms, b in zip(hooks, baseline))
+    assert rows[3]["hooks_share_of_epoch"] == pytest.approx(shares[1])
+    share_low, share_high = rows[3]["hooks_share_interval_95"]
+    assert shares[0] <= share_low <= shares[1] <= share_high <= shares[2]
+    assert all("hooks_ms_per_epoch" not in row for row in rows[:3] + rows[4:])
     targets = {row["configuration"]: row["target"] for row in rows}
     assert targets == {
         "float rate": None, "float rate (second model)": None,
@@ -308,6 +322,11 @@ def test_overhead_tiny_run(tmp_path):
     assert f"host time of the callback in {plateau}: {extra[1]:.2f} ms per epoch" in (
         result.stdout
     )
+    assert (
+        f"time in the hooks of the callback in {plateau}: {sorted(hooks)[1]:.2f} "
+        f"ms per epoch ({low_ms:.2f}-{high_ms:.2f}), {shares[1]:.2%} of the "
+        f"baseline's epoch ({share_low:.2%}-{share_high:.2%})"
+    ) in result.stdout
 
     # The README's table, from that JSON.
     markdown = run_script(OVERHEAD_TABLE, out)
@@ -324,6 +343,9 @@ def test_overhead_tiny_run(tmp_path):
         f"{_cell(rows[4])} |",
         "| `ReduceLROnPlateau`: the callback's host time per epoch | "
         f"{extra[1]:.1f} ms ({low:.1f}–{high:.1f}) |",
+        "| `ReduceLROnPlateau`: time in its hooks per epoch, share of the epoch | "
+        f"{sorted(hooks)[1]:.1f} ms ({low_ms:.1f}–{high_ms:.1f}), "
+        f"{shares[1]:.1%} ({share_low:.1%}–{share_high:.1%}) |",
     ]
 
 
@@ -378,6 +400,40 @@ def test_overhead_unknown_configuration():
     assert "Traceback" not in result.stderr
     last = result.stderr.splitlines()[-1]
     assert last == "overhead.py: error: unknown configurations: no such", last
+
+
+def test_overhead_clock_hooks():
+    import time
+
+    import keras
+
+    overhead = _load_module(OVERHEAD)
+
+    class EpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            time.sleep(0.02)
+            logs["seen"] = epoch
+
+    callback = EpochEnd()
+    lap = overhead.clock_hooks([callback])
+    # Only the hook the class overrides is wrapped: a batch-end hook left to
+    # Keras's default keeps Keras's asynchronous dispatch of batch ends.
+    assert set(vars(callback)) >= {"on_epoch_end"}
+    assert not any(
+        name in vars(callback) for name in ("on_train_batch_end", "on_epoch_begin")
+    )
+    # What Keras decides from the hooks (where its backend is thread-safe):
+    # the same as for a callback not wrapped.
+    assert (keras.callbacks.CallbackList([callback])._async_train
+            == keras.callbacks.CallbackList([EpochEnd()])._async_train)
+    assert lap() == 0.0
+    logs = {}
+    callback.on_epoch_end(3, logs)  # the hook still does its work
+    callback.on_epoch_begin(4)
+    assert logs == {"seen": 3}
+    first = lap()
+    assert 0.02 <= first < 1.0
+    assert lap() == 0.0  # each lap starts from zero
 
 
 def test_overhead_compiles_each_torch_model_alone():
