@@ -341,7 +341,7 @@ def test_overhead_tiny_run(tmp_path):
         f"| `Warmup(CosineRestarts)` + `ReduceLROnPlateau` | {_cell(rows[3])} |",
         "| the plateau wrapper alone (that model, callback not called) | "
         f"{_cell(rows[4])} |",
-        "| `ReduceLROnPlateau`: the callback's host time per epoch | "
+        "| `ReduceLROnPlateau`: an epoch with it minus one without | "
         f"{extra[1]:.1f} ms ({low:.1f}–{high:.1f}) |",
         "| `ReduceLROnPlateau`: time in its hooks per epoch, share of the epoch | "
         f"{sorted(hooks)[1]:.1f} ms ({low_ms:.1f}–{high_ms:.1f}), "
