@@ -305,20 +305,38 @@ def one_call(model, x, y, batch_size):
     return call_and_wait
 
 
-def clock_hooks(callbacks):
+def wait_for_updates(model):
+    """Returns once the model's last update has been made.
+
+    JAX dispatches steps asynchronously: its `fit` may return while the
+    device still runs the last ones, and the next thing timed would pay for
+    them.
+    """
+    import keras
+
+    keras.ops.convert_to_numpy(model.optimizer.iterations)
+
+
+def clock_hooks(callbacks, wait=None):
     """Times the hooks that `callbacks` define; a function that returns the
     seconds spent in them since it was last called.
 
     Only the hooks a callback's class overrides are wrapped (on the instance):
     Keras dispatches the batch-end hooks asynchronously unless a callback
-    overrides them, and a wrapped default would look overridden.
+    overrides them, and a wrapped default would look overridden. Before each
+    hook that is not a batch's, `wait()` (unclocked) lets the device finish
+    the steps dispatched so far: a hook that reads a value from the device
+    would otherwise be clocked waiting for them. (Not before a batch's hook:
+    that would stop JAX from dispatching a step while the last one runs.)
     """
     import keras
 
     spent = [0.0]
 
-    def timed(hook):
+    def timed(hook, wait):
         def call(*args, **kwargs):
+            if wait is not None:
+                wait()
             start = time.perf_counter()
             try:
                 return hook(*args, **kwargs)
@@ -332,7 +350,8 @@ def clock_hooks(callbacks):
             if name.startswith("on_") and (
                 getattr(type(callback), name) is not getattr(keras.callbacks.Callback, name)
             ):
-                setattr(callback, name, timed(getattr(callback, name)))
+                hook_wait = None if "batch" in name else wait
+                setattr(callback, name, timed(getattr(callback, name), hook_wait))
 
     def lap():
         seconds, spent[0] = spent[0], 0.0
@@ -342,17 +361,23 @@ def clock_hooks(callbacks):
 
 
 def epochs(models, x, y, batch_size, steps, hook_times):
-    """name -> (a function that runs one `fit` epoch of that model, steps).
+    """name -> (a function that runs one `fit` epoch of that model and waits
+    for its last update, steps).
 
     For a model with callbacks, each epoch also appends the seconds spent in
     the callbacks' hooks to `hook_times[name]`.
     """
     def epoch(model, callbacks):
-        return lambda: model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
-                                 shuffle=False, callbacks=callbacks)
+        def run():
+            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
+                      shuffle=False, callbacks=callbacks)
+            wait_for_updates(model)
+
+        return run
 
     def epoch_and_hooks(name, model, callbacks):
-        run, lap = epoch(model, callbacks), clock_hooks(callbacks)
+        run = epoch(model, callbacks)
+        lap = clock_hooks(callbacks, lambda: wait_for_updates(model))
         hook_times[name] = []
         return lambda: (run(), hook_times[name].append(lap()))
 

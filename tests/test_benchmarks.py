@@ -414,25 +414,38 @@ def test_overhead_clock_hooks():
             time.sleep(0.02)
             logs["seen"] = epoch
 
-    callback = EpochEnd()
-    lap = overhead.clock_hooks([callback])
+    class BatchBegin(EpochEnd):
+        def on_train_batch_begin(self, batch, logs=None):
+            pass
+
+    waits = []
+
+    def wait():  # unclocked
+        waits.append(True)
+        time.sleep(0.2)
+
+    callback = BatchBegin()
+    lap = overhead.clock_hooks([callback], wait)
     # Only the hook the class overrides is wrapped: a batch-end hook left to
     # Keras's default keeps Keras's asynchronous dispatch of batch ends.
-    assert set(vars(callback)) >= {"on_epoch_end"}
+    assert set(vars(callback)) >= {"on_epoch_end", "on_train_batch_begin"}
     assert not any(
         name in vars(callback) for name in ("on_train_batch_end", "on_epoch_begin")
     )
     # What Keras decides from the hooks (where its backend is thread-safe):
     # the same as for a callback not wrapped.
     assert (keras.callbacks.CallbackList([callback])._async_train
-            == keras.callbacks.CallbackList([EpochEnd()])._async_train)
+            == keras.callbacks.CallbackList([BatchBegin()])._async_train)
     assert lap() == 0.0
+    callback.on_train_batch_begin(0)  # a batch's hook: no wait
+    assert waits == []
     logs = {}
     callback.on_epoch_end(3, logs)  # the hook still does its work
     callback.on_epoch_begin(4)
     assert logs == {"seen": 3}
+    assert waits == [True]  # before the epoch's end, not clocked
     first = lap()
-    assert 0.02 <= first < 1.0
+    assert 0.02 <= first < 0.2
     assert lap() == 0.0  # each lap starts from zero
 
 
