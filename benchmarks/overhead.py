@@ -27,7 +27,9 @@ time spent inside the callback's own hooks, clocked around each of them
 a share of the baseline's epoch in the same round.
 
 The configurations are timed side by side: every round times one epoch of
-each, in a shuffled order, after a compiled warm-up. The table gives the
+each, in a shuffled order, after a compiled warm-up; an epoch is timed until
+its last update has been made (`wait_for_updates`: JAX's `fit` can return
+before that). The table gives the
 median time per step, the median over the rounds of its ratio to the
 baseline's time in the same round, and a 95% confidence interval of that
 median (bootstrap over the rounds). Where the issue sets a target (2% for a
