@@ -245,11 +245,17 @@ def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
 # --- overhead.py -----------------------------------------------------------
 
 
+def round_baselines(rows):
+    """The baseline's time per step in each round: the mean of the first two
+    rows' samples."""
+    return [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+
+
 def assert_rows_follow_three_rounds(document):
     """Each row's figures follow from its samples of 3 rounds and those of the
     baseline, the mean of the first two rows."""
     rows = document["results"]
-    baseline = [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
+    baseline = round_baselines(rows)
     assert document["baseline_median_step_us"] == pytest.approx(sorted(baseline)[1])
     for row in rows:
         samples = row["samples_us"]
@@ -301,8 +307,7 @@ def test_overhead_tiny_run(tmp_path):
     assert rows[3]["hooks_ms_per_epoch"] == sorted(hooks)[1]
     low_ms, high_ms = rows[3]["hooks_ms_interval_95"]
     assert min(hooks) <= low_ms <= sorted(hooks)[1] <= high_ms <= max(hooks)
-    baseline = [(a + b) / 2 for a, b in zip(rows[0]["samples_us"], rows[1]["samples_us"])]
-    shares = sorted(ms * 1000 / (b * 8) for ms, b in zip(hooks, baseline))
+    shares = sorted(ms * 1000 / (b * 8) for ms, b in zip(hooks, round_baselines(rows)))
     assert rows[3]["hooks_share_of_epoch"] == pytest.approx(shares[1])
     share_low, share_high = rows[3]["hooks_share_interval_95"]
     assert shares[0] <= share_low <= shares[1] <= share_high <= shares[2]
