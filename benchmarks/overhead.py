@@ -37,6 +37,13 @@ schedule or the plateau wrapper, 3% for the per-step monitor), the last
 column says "met" when the whole interval is at or below it, "missed" when
 the whole interval is above it, and "open" when the rounds cannot tell.
 
+On JAX and PyTorch, Keras hands the work at the end of each call (turning
+the step's logs into Python numbers, then the callbacks' batch-end hooks)
+to a thread of its own, unless a callback overrides those hooks. On a CPU
+that thread competes with the training loop for the interpreter. `--sync-batch-ends` adds to
+every model's `fit` a callback that overrides them and does nothing, so
+that Keras calls them in the loop.
+
 `--timing call` times the compiled train function itself, called the way
 `fit` calls it (one call runs `steps_per_execution` batches), without `fit`
 around it, and interleaves the configurations call by call: every round
@@ -92,6 +99,20 @@ def per_batch_rate(schedule_fn):
             self.step += 1
 
     return PerBatchRate()
+
+
+def synchronous_batch_ends():
+    """A callback that does nothing at the end of a batch. Where Keras's
+    backend is thread-safe (JAX, PyTorch), it calls the batch-end hooks on a
+    thread of its own unless a callback overrides them; with this one in the
+    list, it calls them in the training loop, between two steps."""
+    import keras
+
+    class SynchronousBatchEnds(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    return SynchronousBatchEnds()
 
 
 def _cosine(step, peak=0.01, decay_steps=10_000):
@@ -362,17 +383,18 @@ def clock_hooks(callbacks, wait=None):
     return lap
 
 
-def epochs(models, x, y, batch_size, steps, hook_times):
+def epochs(models, x, y, batch_size, steps, hook_times, extra_callbacks=()):
     """name -> (a function that runs one `fit` epoch of that model and waits
     for its last update, steps).
 
     For a model with callbacks, each epoch also appends the seconds spent in
-    the callbacks' hooks to `hook_times[name]`.
+    the callbacks' hooks to `hook_times[name]`. `extra_callbacks` go to
+    every model's `fit` too, not clocked.
     """
     def epoch(model, callbacks):
         def run():
             model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0,
-                      shuffle=False, callbacks=callbacks)
+                      shuffle=False, callbacks=[*callbacks, *extra_callbacks])
             wait_for_updates(model)
 
         return run
@@ -436,6 +458,13 @@ def main():
         "--optimizer", choices=("sgd", "adamw"), default="sgd",
         help="SGD with momentum 0.9 (default), or AdamW",
     )
+    parser.add_argument(
+        "--sync-batch-ends", action="store_true",
+        help="give every model's fit a callback that overrides "
+        "on_train_batch_end (and does nothing), so that Keras calls the "
+        "batch-end hooks in the training loop instead of on a thread of its "
+        "own (JAX, PyTorch); epoch timing only",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument(
         "--configurations", type=lambda text: text.split(","),
@@ -445,6 +474,8 @@ def main():
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = 1000 if args.timing == "call" else 60
+    if args.sync_batch_ends and args.timing == "call":
+        parser.error("--sync-batch-ends is for --timing epoch: calls run no callbacks")
     import keras  # after the command line is checked: a bad one fails in one line
 
     features, batch_size = 16, 8
@@ -476,7 +507,8 @@ def main():
         if args.timing == "call":
             runs = calls(models, x, y, batch_size)
         else:
-            runs = epochs(models, x, y, batch_size, args.steps, hook_times)
+            extra = [synchronous_batch_ends()] if args.sync_batch_ends else []
+            runs = epochs(models, x, y, batch_size, args.steps, hook_times, extra)
         times = time_rounds(runs, args.rounds)
 
     # µs per step, to the ns: what the JSON keeps, and all that follows uses.
@@ -523,8 +555,9 @@ def main():
             rows[-1]["hooks_ms_samples"] = hooks
 
     backend = keras.backend.backend()
+    batch_ends = "synchronous" if args.sync_batch_ends else "keras"
     print(f"backend={backend}  optimizer={args.optimizer}  timing={args.timing}  "
-          f"steps/epoch={args.steps}  rounds={args.rounds}  "
+          f"batch_ends={batch_ends}  steps/epoch={args.steps}  rounds={args.rounds}  "
           f"machine={platform.machine()} {os.cpu_count()} CPUs")
     print(f"baseline: the mean of {' and '.join(BASELINE)}")
     print(f"{'configuration':66s} {'median µs/step':>15s} {'vs baseline':>12s} "
@@ -551,7 +584,8 @@ def main():
     if args.out:
         write_json(args.out, {
             "optimizer": args.optimizer, "timing": args.timing,
-            "steps_per_epoch": args.steps, "rounds": args.rounds,
+            "batch_ends": batch_ends, "steps_per_epoch": args.steps,
+            "rounds": args.rounds,
             "baseline": list(BASELINE),
             "baseline_median_step_us": statistics.median(baseline),
             "results": rows,

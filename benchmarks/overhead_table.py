@@ -101,6 +101,7 @@ def table(documents):
     headers = [
         f"{BACKENDS.get(d['backend'], d['backend'])}, {d.get('optimizer', 'sgd')}"
         + (", call by call" if d.get("timing") == "call" else "")
+        + (", batch ends in the loop" if d.get("batch_ends") == "synchronous" else "")
         for d in documents
     ]
     columns = [column(document) for document in documents]

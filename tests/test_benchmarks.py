@@ -282,6 +282,7 @@ def test_overhead_tiny_run(tmp_path):
     assert_backend(document)
     assert (document["steps_per_epoch"], document["rounds"]) == (8, 3)
     assert (document["optimizer"], document["timing"]) == ("adamw", "epoch")
+    assert document["batch_ends"] == "keras"
     rows = document["results"]
     names = [row["configuration"] for row in rows]
     # The baseline's two models come along, and so does the plateau's model
@@ -452,6 +453,64 @@ def test_overhead_clock_hooks():
     first = lap()
     assert 0.02 <= first < 0.2
     assert lap() == 0.0  # each lap starts from zero
+
+
+def test_overhead_sync_batch_ends():
+    import threading
+
+    import keras
+    import numpy as np
+
+    overhead = _load_module(OVERHEAD)
+
+    class Where(keras.callbacks.Callback):
+        async_safe = True  # Keras may call its batch ends on another thread
+
+        def __init__(self):
+            super().__init__()
+            self.threads = set()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.threads.add(threading.current_thread())
+
+    x, y = np.ones((16, 4), "float32"), np.ones((16, 1), "float32")
+    where = Where()
+    fast = 1 if keras.backend.backend() == "torch" else 2
+    models = {"m": (overhead.build(0.01, fast, 4, "sgd"), [where])}
+    threads = {}
+    for extra in ([], [overhead.synchronous_batch_ends()]):
+        where.threads.clear()
+        run, steps = overhead.epochs(models, x, y, 2, 8, {}, extra)["m"]
+        run()
+        assert steps == 8
+        threads[bool(extra)] = set(where.threads)
+    # With it, in the training loop; without it, on Keras's own thread where
+    # the backend is thread-safe (not TensorFlow).
+    assert threads[True] == {threading.current_thread()}
+    loop_thread = keras.backend.backend() == "tensorflow"
+    assert (threads[False] == {threading.current_thread()}) == loop_thread, threads
+
+
+def test_overhead_table_names_the_batch_ends():
+    overhead_table = _load_module(OVERHEAD_TABLE)
+    documents = [
+        {"backend": "jax", "optimizer": "sgd", "timing": "epoch",
+         "batch_ends": batch_ends, "baseline_median_step_us": 80.4, "results": []}
+        for batch_ends in ("keras", "synchronous")
+    ]
+    lines = overhead_table.table(documents).splitlines()
+    assert lines[0] == (
+        "| time per step, vs a float rate | JAX, sgd | JAX, sgd, batch ends in "
+        "the loop |"
+    )
+    assert lines[2] == "| float rate (two models), µs per step | 80 µs | 80 µs |"
+
+
+def test_overhead_sync_batch_ends_is_for_epochs():
+    result = run_script(OVERHEAD, "--timing", "call", "--sync-batch-ends")
+    assert_one_line_usage_error(
+        result, OVERHEAD, "--sync-batch-ends is for --timing epoch"
+    )
 
 
 def test_overhead_compiles_each_torch_model_alone():
