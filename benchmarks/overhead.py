@@ -39,10 +39,11 @@ the whole interval is above it, and "open" when the rounds cannot tell.
 
 On JAX and PyTorch, Keras hands the work at the end of each call (turning
 the step's logs into Python numbers, then the callbacks' batch-end hooks)
-to a thread of its own, unless a callback overrides those hooks. On a CPU
-that thread competes with the training loop for the interpreter. `--sync-batch-ends` adds to
-every model's `fit` a callback that overrides them and does nothing, so
-that Keras calls them in the loop.
+to a thread of its own, unless a callback overrides those hooks; on a CPU
+that thread may compete with the training loop for the interpreter.
+`--sync-batch-ends` adds to every model's `fit` a callback that overrides
+them and does nothing, so that Keras calls them in the loop and the two
+ways can be compared.
 
 `--timing call` times the compiled train function itself, called the way
 `fit` calls it (one call runs `steps_per_execution` batches), without `fit`
@@ -507,8 +508,9 @@ def main():
         if args.timing == "call":
             runs = calls(models, x, y, batch_size)
         else:
-            extra = [synchronous_batch_ends()] if args.sync_batch_ends else []
-            runs = epochs(models, x, y, batch_size, args.steps, hook_times, extra)
+            extra_callbacks = [synchronous_batch_ends()] if args.sync_batch_ends else []
+            runs = epochs(models, x, y, batch_size, args.steps, hook_times,
+                          extra_callbacks)
         times = time_rounds(runs, args.rounds)
 
     # µs per step, to the ns: what the JSON keeps, and all that follows uses.
