@@ -19,9 +19,9 @@ so that it would also show a cost of coming last (see `compile_alone`).
 The two callbacks work once per epoch on the host (the plateau decision, the
 monitor's events) besides what they add to the step. Their models are also
 timed without the callback ("... (callback not called)": the same compiled
-model, the plateau wrapper still in its step), and the JSON and the table
-give the callback's host time per epoch, the median difference of the two
-in the same round. That difference carries the drift of two epochs; the
+model, the plateau wrapper still in its step), and the JSON
+(`callback_ms_per_epoch`) and the table give the median over the rounds of
+an epoch with the callback minus one without, in the same round. That difference carries the drift of two epochs; the
 time spent inside the callback's own hooks, clocked around each of them
 (`clock_hooks`), does not: the JSON and the table give it per epoch and as
 a share of the baseline's epoch in the same round.
@@ -573,7 +573,8 @@ def main():
     for row in rows:
         if "callback_ms_per_epoch" in row:
             low, high = row["callback_ms_interval_95"]
-            print(f"host time of the callback in {row['configuration']}: "
+            print(f"an epoch with the callback minus one without, in "
+                  f"{row['configuration']}: "
                   f"{row['callback_ms_per_epoch']:.2f} ms per epoch "
                   f"({low:.2f}-{high:.2f})")
         if "hooks_ms_per_epoch" in row:

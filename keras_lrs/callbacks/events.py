@@ -6,7 +6,9 @@ An event file is a sequence of records, each `length (uint64 LE)`,
 one event per optimizer step; building them with the `protobuf` classes and a
 pure-Python CRC costs about 30 us each, more than a cheap training step. Here
 all the events of an epoch are encoded and checksummed together with NumPy
-array operations. Only the scalar `Event` layout is needed:
+array operations, and the checksums of rows that share most of their bytes
+are derived from the first row's (`masked_crc32c`). Only the scalar `Event`
+layout is needed:
 
     Event   { double wall_time = 1; int64 step = 2; Summary summary = 5; }
     Summary { repeated Value value = 1; }
@@ -20,6 +22,7 @@ import itertools
 import os
 import socket
 import struct
+import threading
 import time
 
 import numpy as np
@@ -37,13 +40,50 @@ def _crc_table():
 
 
 _CRC_TABLE = _crc_table()
+# The CRC register is updated per byte `b` as `r -> A(r) ^ T[b]`, where
+# `T` is `_CRC_TABLE` and `A(r) = T[r & 0xFF] ^ (r >> 8)`; both are linear
+# (XOR) maps. So the register after a row of `n` bytes is
+# `A^n(0xFFFFFFFF)` XOR, for each byte `b` at position `j`, `A^(n-1-j)(T[b])`.
+# `_BYTE_TERMS[k][b]` is `A^k(T[b])`, `_START_TERMS[k]` is `A^k(0xFFFFFFFF)`;
+# both grow on demand to the longest row seen (under a lock: monitors of
+# models trained in other threads share them).
+_BYTE_TERMS = [_CRC_TABLE]
+_START_TERMS = [0xFFFFFFFF]
+_position_terms = {}  # length -> (length, 256) array: byte b at position j
+_terms_lock = threading.Lock()
+
+
+def _terms(length):
+    """`(start, terms)`: rows' registers are `start ^ XOR_j terms[j, row[j]]`."""
+    with _terms_lock:
+        while len(_BYTE_TERMS) < length:
+            last = _BYTE_TERMS[-1]
+            _BYTE_TERMS.append(_CRC_TABLE[last & 0xFF] ^ (last >> 8))
+        while len(_START_TERMS) <= length:
+            last = _START_TERMS[-1]
+            _START_TERMS.append(int(_CRC_TABLE[last & 0xFF]) ^ (last >> 8))
+        if length not in _position_terms:
+            terms = np.array(_BYTE_TERMS[:length][::-1], dtype=np.uint32)
+            _position_terms[length] = terms.reshape(length, 256)
+        return _START_TERMS[length], _position_terms[length]
 
 
 def masked_crc32c(rows):
-    """The masked CRC-32C of each row of a (count, length) uint8 array."""
-    crc = np.full(rows.shape[0], 0xFFFFFFFF, dtype=np.uint32)
-    for column in rows.T:
-        crc = _CRC_TABLE[(crc ^ column) & 0xFF] ^ (crc >> 8)
+    """The masked CRC-32C of each row of a (count, length) uint8 array.
+
+    The rows of an epoch's events differ only in the bytes of their step and
+    value: the first row's CRC is computed in full, and each other row's from
+    it and the columns where the rows differ (the CRC is affine in the bytes).
+    """
+    count, length = rows.shape
+    if count == 0:
+        return np.zeros(0, dtype=np.uint32)
+    start, terms = _terms(length)
+    first = rows[0]
+    first_crc = np.bitwise_xor.reduce(terms[np.arange(length), first], initial=start)
+    crc = np.full(count, first_crc, dtype=np.uint32)
+    for column in np.flatnonzero((rows != first).any(axis=0)):
+        crc ^= terms[column][rows[:, column] ^ first[column]]
     crc ^= np.uint32(0xFFFFFFFF)
     rotated = (crc >> np.uint32(15)) | (crc << np.uint32(17))
     return (rotated + np.uint32(_MASK_DELTA)).astype(np.uint32)

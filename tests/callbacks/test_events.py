@@ -9,6 +9,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import masked_crc32c
 
 from keras_lrs.callbacks.events import EventFile, encode_scalars
+from keras_lrs.callbacks.events import masked_crc32c as our_masked_crc32c
 
 # Varints of every length from 0 (a step of 0 is left out) to 10 bytes.
 STEPS = [0, 1, 5, 127, 128, 300, 16383, 16384, 2**21, 2**28, 2**31 - 1, 2**35, 2**63 - 1]
@@ -25,6 +26,20 @@ def _reference(tag, steps, values, wall_time):
         records += header + struct.pack("<I", masked_crc32c(header)) + data
         records += struct.pack("<I", masked_crc32c(data))
     return records
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 9, 64, 300])
+@pytest.mark.parametrize("changed", [0.0, 0.1, 1.0])
+def test_crc_of_rows_equals_tensorboards(length, changed):
+    # Rows made from one row with a share of its bytes changed: none (every
+    # row the same), a few (as in the monitor's events), or all of them.
+    rng = np.random.default_rng(length)
+    rows = np.repeat(rng.integers(0, 256, (1, length), dtype=np.uint8), 40, axis=0)
+    chosen = rng.random(rows.shape) < changed
+    rows[chosen] = rng.integers(0, 256, chosen.sum(), dtype=np.uint8)
+    expected = [masked_crc32c(row.tobytes()) for row in rows]
+    assert our_masked_crc32c(rows).tolist() == expected
+    assert our_masked_crc32c(rows[:0]).tolist() == []
 
 
 @pytest.mark.parametrize("tag", ["learning_rate", "m", "a/long/" + "x" * 200])
