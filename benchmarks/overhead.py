@@ -21,10 +21,11 @@ monitor's events) besides what they add to the step. Their models are also
 timed without the callback ("... (callback not called)": the same compiled
 model, the plateau wrapper still in its step), and the JSON
 (`callback_ms_per_epoch`) and the table give the median over the rounds of
-an epoch with the callback minus one without, in the same round. That difference carries the drift of two epochs; the
-time spent inside the callback's own hooks, clocked around each of them
-(`clock_hooks`), does not: the JSON and the table give it per epoch and as
-a share of the baseline's epoch in the same round.
+an epoch with the callback minus one without, in the same round. That
+difference carries the drift of two epochs; the time spent inside the
+callback's own hooks, clocked around each of them (`clock_hooks`), does
+not: the JSON and the table give it per epoch and as a share of the
+baseline's epoch in the same round.
 
 The configurations are timed side by side: every round times one epoch of
 each, in a shuffled order, after a compiled warm-up; an epoch is timed until

@@ -22,7 +22,6 @@ import itertools
 import os
 import socket
 import struct
-import threading
 import time
 
 import numpy as np
@@ -44,28 +43,24 @@ _CRC_TABLE = _crc_table()
 # `T` is `_CRC_TABLE` and `A(r) = T[r & 0xFF] ^ (r >> 8)`; both are linear
 # (XOR) maps. So the register after a row of `n` bytes is
 # `A^n(0xFFFFFFFF)` XOR, for each byte `b` at position `j`, `A^(n-1-j)(T[b])`.
-# `_BYTE_TERMS[k][b]` is `A^k(T[b])`, `_START_TERMS[k]` is `A^k(0xFFFFFFFF)`;
-# both grow on demand to the longest row seen (under a lock: monitors of
-# models trained in other threads share them).
-_BYTE_TERMS = [_CRC_TABLE]
-_START_TERMS = [0xFFFFFFFF]
-_position_terms = {}  # length -> (length, 256) array: byte b at position j
-_terms_lock = threading.Lock()
+_terms_by_length = {}  # n -> (A^n(0xFFFFFFFF), (n, 256) array of those terms)
 
 
 def _terms(length):
-    """`(start, terms)`: rows' registers are `start ^ XOR_j terms[j, row[j]]`."""
-    with _terms_lock:
-        while len(_BYTE_TERMS) < length:
-            last = _BYTE_TERMS[-1]
-            _BYTE_TERMS.append(_CRC_TABLE[last & 0xFF] ^ (last >> 8))
-        while len(_START_TERMS) <= length:
-            last = _START_TERMS[-1]
-            _START_TERMS.append(int(_CRC_TABLE[last & 0xFF]) ^ (last >> 8))
-        if length not in _position_terms:
-            terms = np.array(_BYTE_TERMS[:length][::-1], dtype=np.uint32)
-            _position_terms[length] = terms.reshape(length, 256)
-        return _START_TERMS[length], _position_terms[length]
+    """`(start, terms)`: rows' registers are `start ^ XOR_j terms[j, row[j]]`.
+
+    Computed once per row length (a thread that computes it at the same
+    time as another stores the same values).
+    """
+    if length not in _terms_by_length:
+        start, term, terms = 0xFFFFFFFF, _CRC_TABLE, []
+        for _ in range(length):
+            terms.append(term)
+            term = _CRC_TABLE[term & 0xFF] ^ (term >> 8)
+            start = int(_CRC_TABLE[start & 0xFF]) ^ (start >> 8)
+        terms = np.array(terms[::-1], dtype=np.uint32).reshape(length, 256)
+        _terms_by_length[length] = (start, terms)
+    return _terms_by_length[length]
 
 
 def masked_crc32c(rows):
