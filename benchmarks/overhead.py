@@ -83,7 +83,9 @@ from benchmarks.overhead_table import (  # noqa: E402
     PLATEAU,
 )
 from benchmarks.report import write_json  # noqa: E402
-from examples.fashion_mnist import OneLineErrorParser, positive_int  # noqa: E402
+from examples.fashion_mnist import (  # noqa: E402
+    OneLineErrorParser, positive_float, positive_int,
+)
 
 
 def per_batch_rate(schedule_fn):
@@ -427,12 +429,20 @@ def calls(models, x, y, batch_size):
     return runs
 
 
-def time_rounds(runs, rounds):
-    """name -> time per step of one run of each, in each round."""
+def time_rounds(runs, rounds, time_limit=None):
+    """name -> time per step of one run of each, in each round.
+
+    With `time_limit` (seconds), no round starts once that much time has
+    passed since the first: fewer rounds, all whole, where the machine is
+    slower than planned for.
+    """
     times = {name: [] for name in runs}
     order = list(runs)
     shuffler = random.Random(0)
+    started = time.perf_counter()
     for _ in range(rounds):
+        if time_limit is not None and time.perf_counter() - started >= time_limit:
+            break
         shuffler.shuffle(order)  # no configuration always runs first
         for name in order:
             run, steps = runs[name]
@@ -466,6 +476,11 @@ def main():
         "on_train_batch_end (and does nothing), so that Keras calls the "
         "batch-end hooks in the training loop instead of on a thread of its "
         "own (JAX, PyTorch); epoch timing only",
+    )
+    parser.add_argument(
+        "--time-limit", type=positive_float, metavar="SECONDS",
+        help="start no round after this many seconds of timing (the rounds "
+        "done are reported); none by default",
     )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument(
@@ -512,7 +527,8 @@ def main():
             extra_callbacks = [synchronous_batch_ends()] if args.sync_batch_ends else []
             runs = epochs(models, x, y, batch_size, args.steps, hook_times,
                           extra_callbacks)
-        times = time_rounds(runs, args.rounds)
+        times = time_rounds(runs, args.rounds, args.time_limit)
+    rounds = len(next(iter(times.values())))
 
     # µs per step, to the ns: what the JSON keeps, and all that follows uses.
     times = {
@@ -560,7 +576,7 @@ def main():
     backend = keras.backend.backend()
     batch_ends = "synchronous" if args.sync_batch_ends else "keras"
     print(f"backend={backend}  optimizer={args.optimizer}  timing={args.timing}  "
-          f"batch_ends={batch_ends}  steps/epoch={args.steps}  rounds={args.rounds}  "
+          f"batch_ends={batch_ends}  steps/epoch={args.steps}  rounds={rounds}  "
           f"machine={platform.machine()} {os.cpu_count()} CPUs")
     print(f"baseline: the mean of {' and '.join(BASELINE)}")
     print(f"{'configuration':66s} {'median µs/step':>15s} {'vs baseline':>12s} "
@@ -589,7 +605,8 @@ def main():
         write_json(args.out, {
             "optimizer": args.optimizer, "timing": args.timing,
             "batch_ends": batch_ends, "steps_per_epoch": args.steps,
-            "rounds": args.rounds,
+            "rounds": rounds, "rounds_asked": args.rounds,
+            "time_limit_s": args.time_limit,
             "baseline": list(BASELINE),
             "baseline_median_step_us": statistics.median(baseline),
             "results": rows,

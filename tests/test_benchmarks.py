@@ -8,6 +8,8 @@ is also checked on made-up epochs.
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TIME_TO_ACCURACY = ROOT / "benchmarks" / "time_to_accuracy.py"
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
 OVERHEAD_TABLE = SCRIPTS["overhead_table"]
+GPU_RUN = ROOT / "benchmarks" / "gpu_run.sh"
 
 
 def _load_module(path):
@@ -386,10 +389,27 @@ def test_overhead_call_by_call_tiny_run(tmp_path):
     assert header.endswith(", sgd, call by call |")
 
 
+def test_overhead_time_limit_stops_starting_rounds(tmp_path):
+    out = tmp_path / "overhead.json"
+    result = run_script(
+        OVERHEAD, "--timing", "call", "--steps", 8, "--rounds", 10**7,
+        "--time-limit", 1, "--out", out,
+        "--configurations", "float rate (third model)",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    document = json.loads(out.read_text())
+    rounds = document["rounds"]
+    assert 1 <= rounds < 10**7
+    assert (document["rounds_asked"], document["time_limit_s"]) == (10**7, 1.0)
+    assert all(len(row["samples_us"]) == rounds for row in document["results"])
+    assert f"rounds={rounds} " in result.stdout
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--rounds", "0"], "--rounds"),
+        (["--time-limit", "0"], "--time-limit"),
         (["--steps", "-4"], "--steps"),
         (["--timing", "step"], "--timing"),
     ],
@@ -604,3 +624,62 @@ def test_schedule_call_rejects_no_calls():
         SCRIPTS["schedule_call"],
         "argument --calls: must be an integer > 0. Received: '0'",
     )
+
+
+# --- gpu_run.sh ---------------------------------------------------------------
+
+def run_gpu_script(out, *parts, **environment):
+    return subprocess.run(
+        ["bash", str(GPU_RUN), str(out), *parts],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHON": sys.executable, **environment},
+    )
+
+
+@pytest.fixture
+def jax_backend_only():
+    # The GPU machine runs the JAX backend (it has no TensorFlow); the
+    # script's plumbing is checked once, in the JAX pass of the suite.
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "jax":
+        pytest.skip("gpu_run.sh runs the JAX backend; checked in the JAX pass")
+
+
+def test_gpu_run_writes_each_parts_results(tmp_path, jax_backend_only):
+    result = run_gpu_script(
+        tmp_path, "example", "calls", GPU_RUN_SMOKE="1",
+        FASHION_MNIST_DIR=str(fashion_mnist_dir()),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "example.json", "overhead-calls-jax-gpu.json", "run.log",
+    ]
+    summary = json.loads((tmp_path / "example.json").read_text())
+    assert (summary["backend"], summary["epochs"]) == ("jax", 1)
+    assert 0 < summary["test_accuracy"] <= 1
+    log = (tmp_path / "run.log").read_text()
+    # One epoch of the quick run: 6000 images in 47 batches, a point each.
+    assert "TensorBoard: 47 learning_rate points, steps 0..46" in log
+    assert "reload check" in log
+    assert "=== example: exit code 0" in log and "=== calls: exit code 0" in log
+    document = json.loads((tmp_path / "overhead-calls-jax-gpu.json").read_text())
+    assert (document["backend"], document["timing"]) == ("jax", "call")
+    assert document["rounds"] == 20
+
+
+def test_gpu_run_stops_a_part_at_the_budget_and_skips_the_rest(
+    tmp_path, jax_backend_only
+):
+    # The full call-by-call timing (31 models) takes minutes: stopped at 10 s.
+    result = run_gpu_script(tmp_path, "calls", "env", GPU_RUN_SECONDS="10")
+    assert result.returncode == 1
+    log = (tmp_path / "run.log").read_text()
+    assert "=== calls (at most 10 s)" in log
+    assert "=== calls: stopped at 10 s" in log
+    assert "=== env: skipped, the budget is spent" in log
+
+
+def test_gpu_run_rejects_an_unknown_part(tmp_path):
+    result = run_gpu_script(tmp_path, "example", "benchmark")
+    assert result.returncode == 2
+    assert result.stderr == "gpu_run.sh: error: unknown part 'benchmark'\n"
+    assert not (tmp_path / "run.log").exists()
