@@ -208,8 +208,9 @@ def parse_args(argv=None):
     add_data_dir_argument(parser)
     parser.add_argument(
         "--log-dir",
-        help="write TensorBoard logs here: Keras's callback, and the "
-        "learning rate of every step (keras_lrs's LearningRateMonitor)",
+        help="write TensorBoard logs here: Keras's callback (without "
+        "TensorFlow, which it writes through, the epoch logs in its stead), "
+        "and the learning rate of every step (keras_lrs's LearningRateMonitor)",
     )
     parser.add_argument(
         "--find-lr",
@@ -421,8 +422,6 @@ def build_model(size):
 
 
 def build_callbacks(schedule_name, log_dir):
-    import keras
-
     from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
 
     callbacks = []
@@ -436,8 +435,48 @@ def build_callbacks(schedule_name, log_dir):
     # own callback logs the rate once per epoch.
     callbacks.append(LearningRateMonitor(log_dir, update_freq="batch"))
     if log_dir is not None:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir))
+        callbacks.append(tensorboard_callback(log_dir))
     return callbacks
+
+
+def tensorboard_callback(log_dir):
+    """Keras's `TensorBoard` callback, which writes through TensorFlow; where
+    TensorFlow is not installed (JAX or PyTorch alone), `epoch_scalars`."""
+    import keras
+
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        print(
+            "--log-dir: Keras's TensorBoard callback needs TensorFlow, which "
+            "is not installed; writing the epoch logs as its scalars instead"
+        )
+        return epoch_scalars(log_dir)
+    return keras.callbacks.TensorBoard(log_dir=log_dir)
+
+
+def epoch_scalars(log_dir):
+    """A callback that writes the epoch logs as TensorBoard scalars, with the
+    tags and in the folder of Keras's `TensorBoard` callback
+    (`epoch_loss`, `epoch_accuracy`, `epoch_learning_rate` under
+    `log_dir/train`), through keras_lrs's own event writer."""
+    import keras
+
+    from keras_lrs.callbacks.events import EventFile
+
+    class EpochScalars(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.events = EventFile(os.path.join(log_dir, "train"))
+
+        def on_epoch_end(self, epoch, logs=None):
+            for name, value in (logs or {}).items():
+                self.events.write_scalars(f"epoch_{name}", [epoch], [value])
+            self.events.flush()
+
+        def on_train_end(self, logs=None):
+            self.events.close()
+
+    return EpochScalars()
 
 
 def describe_device():

@@ -15,10 +15,19 @@ SCRIPTS = {
 }
 
 
-def run_script(script, *args, timeout=600):
+# Runs a script with `import tensorflow` failing, as on a machine with only
+# JAX or PyTorch installed.
+WITHOUT_TENSORFLOW = (
+    "import runpy, sys; sys.modules['tensorflow'] = None; sys.argv = sys.argv[1:]; "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def run_script(script, *args, timeout=600, without_tensorflow=False):
     """The finished process of `python SCRIPT ARGS...`, output captured."""
+    boot = ["-c", WITHOUT_TENSORFLOW] if without_tensorflow else []
     return subprocess.run(
-        [sys.executable, str(script), *map(str, args)],
+        [sys.executable, *boot, str(script), *map(str, args)],
         cwd=ROOT,
         capture_output=True,
         text=True,

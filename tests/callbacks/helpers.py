@@ -52,14 +52,21 @@ def to_float(value):
 
 
 def logged_points(log_dir, tag="learning_rate"):
-    """(steps, values) of `tag` under `log_dir/train`, as TensorBoard reads them."""
-    from tensorboard.backend.event_processing.event_accumulator import (
+    """(steps, values) of `tag` under `log_dir/train`, as TensorBoard reads them.
+
+    Through the reader of TensorBoard's own plugins, which takes the scalars
+    of an `Event`'s `simple_value` (ours) and of TensorFlow's summaries
+    (Keras's `TensorBoard` callback) alike.
+    """
+    from tensorboard.backend.event_processing.plugin_event_accumulator import (
         EventAccumulator,
     )
+    from tensorboard.util import tensor_util
 
     accumulator = EventAccumulator(
-        str(Path(log_dir) / "train"), size_guidance={"scalars": 0}
+        str(Path(log_dir) / "train"), size_guidance={"tensors": 0}
     )
     accumulator.Reload()
-    events = accumulator.Scalars(tag)
-    return np.array([e.step for e in events]), np.array([e.value for e in events])
+    events = accumulator.Tensors(tag)
+    values = [tensor_util.make_ndarray(e.tensor_proto).item() for e in events]
+    return np.array([e.step for e in events]), np.array(values)
