@@ -17,7 +17,8 @@
 #             written after each schedule
 #
 # All output also goes to OUT/run.log: five files in all (the device tool
-# brings back at most eight). The parts share a budget of GPU_RUN_SECONDS
+# brings back at most eight). Last, the README's tables of the overhead
+# timings made (overhead_table.py). The parts share a budget of GPU_RUN_SECONDS
 # (default 560, under the tool's 600 s per call): each part is stopped at
 # its own cap or when the budget is spent, and the parts after it still
 # run while time is left. The two overhead timings also stop starting
@@ -133,6 +134,13 @@ for part in "${parts[@]}"; do
                 --schedules warmup_cosine,constant "${accuracy_args[@]}" \
                 --json "$out/time_to_accuracy-jax-gpu.json" ;;
     esac
+done
+# The README's overhead tables of what was timed, at the end of the output
+# (the device tool returns its last 12000 characters).
+for timing in overhead overhead-calls; do
+    if [ -s "$out/$timing-jax-gpu.json" ]; then
+        "$python" benchmarks/overhead_table.py "$out/$timing-jax-gpu.json" 2>&1 | tee -a "$log"
+    fi
 done
 rm -rf "$work"
 exit $failed

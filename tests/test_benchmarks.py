@@ -664,6 +664,9 @@ def test_gpu_run_writes_each_parts_results(tmp_path, jax_backend_only):
     document = json.loads((tmp_path / "overhead-calls-jax-gpu.json").read_text())
     assert (document["backend"], document["timing"]) == ("jax", "call")
     assert document["rounds"] == 20
+    # Last, the README's table of the timing made.
+    assert log.rstrip().splitlines()[-1].startswith("| `CosineDecay` alone ")
+    assert "| time per step, vs a float rate | JAX, sgd, call by call |" in log
 
 
 def test_gpu_run_stops_a_part_at_the_budget_and_skips_the_rest(
