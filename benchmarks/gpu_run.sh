@@ -106,16 +106,14 @@ example() {
         | tee "$work/example.log"
     local status=${PIPESTATUS[0]}
     grep '^{' "$work/example.log" | tail -n 1 > "$out/example.json"
-    # The learning-rate points that TensorBoard reads back: one per step.
-    timeout 60 "$python" - "$work/logs/train" <<'EOF'
+    # The learning-rate points that TensorBoard reads back (the tests'
+    # reader, run from the project root): one per step.
+    timeout 60 "$python" -c '
 import sys
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-events = EventAccumulator(sys.argv[1], size_guidance={"scalars": 0}).Reload()
-points = events.Scalars("learning_rate")
-print(f"TensorBoard: {len(points)} learning_rate points, steps "
-      f"{points[0].step}..{points[-1].step}")
-EOF
+from tests.callbacks.helpers import logged_points
+steps, _ = logged_points(sys.argv[1])
+print(f"TensorBoard: {len(steps)} learning_rate points, steps {steps[0]}..{steps[-1]}")' \
+        "$work/logs"
     return "$status"
 }
 
