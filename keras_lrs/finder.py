@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lrs import compat
+from keras_lrs.callbacks.scaling import current_rate, rate_holders
 from keras_lrs.schedules.base import (
     check_choice,
     check_number,
@@ -120,6 +122,12 @@ def find_learning_rate(
     weights, the optimizer's variables and `optimizer.iterations` are
     restored bit for bit, and so is the optimizer's learning rate.
 
+    With a `keras.optimizers.MultiOptimizer`, the test sweeps one
+    multiplier of all its optimizers' rates (each optimizer's rate at step
+    `k` is its current rate times the multiplier): `start_learning_rate`
+    and `end_learning_rate` bound the multiplier, and the result's
+    `learning_rates` and suggestions are multipliers.
+
     Args:
         model: a compiled Keras model.
         x: input arrays (with `y`), or an iterable of `(x, y)` batches such
@@ -178,14 +186,31 @@ def find_learning_rate(
         optimizer.build(model.trainable_variables)
     ramp = Warmup(end, num_steps - 1, start, shape=mode)
     rates = schedule_values(ramp, num_steps)
+    holders = rate_holders(optimizer)
+    # One multiplier of every optimizer's rate with a MultiOptimizer; for
+    # one optimizer its rate itself (the multiplier of 1).
+    multipliers = (
+        [current_rate(holder) for holder in holders]
+        if compat.is_multi_optimizer(optimizer)
+        else [1.0]
+    )
 
     saved_weights = [ops.convert_to_numpy(v) for v in model.variables]
     saved_optimizer = [ops.convert_to_numpy(v) for v in optimizer.variables]
-    saved_rate = optimizer._learning_rate
+    saved_rates = [compat.held_rate(holder) for holder in holders]
     losses = []
     try:
-        optimizer._learning_rate = ramp
-        optimizer.iterations.assign(0)
+        # After a `fit` with `use_ema=True`, JAX's weights and their moving
+        # averages can share buffers (Keras's final swap), which a train
+        # step may not donate twice: the weights are given buffers of
+        # their own, with the same values.
+        _assign_all(model.variables, saved_weights)
+        for holder, multiplier in zip(holders, multipliers):
+            compat.hold_rate(
+                holder,
+                Warmup(end * multiplier, num_steps - 1, start * multiplier, shape=mode),
+            )
+            compat.batch_counter(holder).assign(0)
         model.train_function = None
         progress = None
         if verbose:
@@ -197,6 +222,10 @@ def find_learning_rate(
         average = 0.0
         for step in range(num_steps):
             batch_x, batch_y = next(batches)
+            # Recent Keras resets the metrics in `train_on_batch`; Keras 3.3
+            # to 3.9 return the running mean of every call since the last
+            # reset (of `evaluate` calls too).
+            model.reset_metrics()
             logs = model.train_on_batch(batch_x, batch_y, return_dict=True)
             loss = float(logs["loss"])
             losses.append(loss)
@@ -208,11 +237,10 @@ def find_learning_rate(
             if not math.isfinite(smoothed[-1]) or smoothed[-1] > threshold * best:
                 break
     finally:
-        optimizer._learning_rate = saved_rate
-        for variable, value in zip(model.variables, saved_weights):
-            variable.assign(value)
-        for variable, value in zip(optimizer.variables, saved_optimizer):
-            variable.assign(value)
+        for holder, rate in zip(holders, saved_rates):
+            compat.hold_rate(holder, rate)
+        _assign_all(model.variables, saved_weights)
+        _assign_all(optimizer.variables, saved_optimizer)
         model.train_function = None
     count = len(losses)
     return LRFinderResult(
@@ -220,6 +248,11 @@ def find_learning_rate(
         losses=np.array(losses),
         smoothed_losses=np.array(smoothed),
     )
+
+
+def _assign_all(variables, values):
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
 
 
 def _batches(x, y, batch_size):

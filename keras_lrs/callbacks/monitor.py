@@ -12,6 +12,8 @@ from keras_lrs.callbacks.scaling import (
     current_rate,
     current_step,
     rate_holder,
+    rate_holders,
+    rate_names,
     schedule_and_scale,
 )
 from keras_lrs.schedules.base import check_bool, check_choice
@@ -51,7 +53,9 @@ class LearningRateMonitor(keras.callbacks.Callback):
     `optimizer.iterations` counts) applies the schedule's value at
     `k*A + A - 1`, the number of batches Keras calls the schedule with;
     with a `LossScaleOptimizer` (`mixed_float16`), the rate is the inner
-    optimizer's.
+    optimizer's. With a `keras.optimizers.MultiOptimizer`, each of its
+    optimizers' rates is logged as `learning_rate_{name}` (the names
+    Keras's own callbacks use), in the epoch logs and in TensorBoard.
 
     Args:
         log_dir: where to write TensorBoard events, or None for logs only.
@@ -76,7 +80,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
         self._writer = None
         self._written_until = 0  # points are on disk for the steps before
         self._last_write = 0.0
-        self._epoch_rate = None
+        self._epoch_rates = None
 
     def on_train_begin(self, logs=None):
         if self.log_dir is not None and self._writer is None:
@@ -86,7 +90,9 @@ class LearningRateMonitor(keras.callbacks.Callback):
         optimizer = self.model.optimizer
         self._written_until = current_step(optimizer)
         self._last_write = time.monotonic()
-        self._epoch_rate = schedule_and_scale(optimizer)
+        self._epoch_rates = [
+            schedule_and_scale(holder) for holder in rate_holders(optimizer)
+        ]
 
     def on_train_batch_begin(self, batch, logs=None):
         # A batch's begin, not its end: overriding `on_train_batch_end` would
@@ -101,7 +107,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         optimizer = self.model.optimizer
         step = current_step(optimizer)
-        values = {"learning_rate": current_rate(optimizer, step)}
+        values = {
+            name: current_rate(holder, step)
+            for name, holder in zip(rate_names(optimizer), rate_holders(optimizer))
+        }
         if self.log_momentum:
             values["momentum"] = _momentum(optimizer)
         if logs is not None:
@@ -127,8 +136,11 @@ class LearningRateMonitor(keras.callbacks.Callback):
             return
         steps = np.arange(self._written_until, end)
         optimizer = self.model.optimizer
-        rates = applied_rates(optimizer, steps, self._epoch_rate)
-        self._writer.write_scalars("learning_rate", steps, rates)
+        for name, holder, rate in zip(
+            rate_names(optimizer), rate_holders(optimizer), self._epoch_rates
+        ):
+            rates = applied_rates(holder, steps, rate)
+            self._writer.write_scalars(name, steps, rates)
         if self.log_momentum:
             momentum = _momentum(optimizer)
             self._writer.write_scalars("momentum", steps, [momentum] * len(steps))

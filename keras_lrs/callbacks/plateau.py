@@ -7,10 +7,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lrs.callbacks.ordering import run_before_checkpoints
 from keras_lrs.callbacks.scaling import (
     current_rate,
     current_step,
     enable_scaling,
+    rate_holders,
+    rate_names,
     rate_state,
     schedule_and_scale,
     schedule_steps,
@@ -52,13 +55,19 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     counted. The reduced rate and, with a schedule, the counters (best, bad
     epochs, cooldown) are saved with the model (`model.save`); the counters
     are also kept with the optimizer and saved with its weights, so they
-    survive a resumption with `keras.callbacks.BackupAndRestore` (list this
-    callback before it, so that a checkpoint taken at the end of an epoch
-    includes that epoch's decision), and carry over from one `fit` to the
-    next, as a PyTorch scheduler's would. With a float learning rate,
-    `model.save` keeps the reduced rate but not the counters. Writes
-    `logs["learning_rate"]`, the rate of the step after the epoch, before
-    any reduction.
+    survive a resumption with `keras.callbacks.BackupAndRestore`, and carry
+    over from one `fit` to the next, as a PyTorch scheduler's would. In
+    whichever order it is listed, the callback runs before
+    `BackupAndRestore` and `ModelCheckpoint` (it moves itself there when
+    `fit` starts), so a checkpoint taken at the end of an epoch includes
+    that epoch's decision. With a float learning rate, `model.save` keeps
+    the reduced rate but not the counters. Writes `logs["learning_rate"]`,
+    the rate of the step after the epoch, before any reduction.
+
+    With a `keras.optimizers.MultiOptimizer`, every optimizer's rate is
+    lowered by the same factor (each bounded by `min_lr`, each skipped if
+    lowered by no more than `eps`), and the logs get
+    `learning_rate_{name}` per optimizer, as Keras's own callback writes.
 
     Args:
         monitor: the metric to watch, e.g. "val_loss".
@@ -133,7 +142,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         super().set_model(model)
         if getattr(model, "optimizer", None) is None:
             return  # not compiled yet; Keras calls set_model again in fit
-        self._scale = enable_scaling(model)
+        self._scales = enable_scaling(model)
         state = rate_state(model.optimizer)
         worst = math.inf if self.mode == "min" else -math.inf
         # `best` is a float64 kept bit for bit in two int32 words (JAX has no
@@ -168,17 +177,26 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             return value > best * (1 + self.threshold)
         return value > best + self.threshold
 
+    def on_train_begin(self, logs=None):
+        run_before_checkpoints(self)
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        optimizer = self.model.optimizer
-        step = current_step(optimizer)
-        schedule, multiplier = schedule_and_scale(optimizer)
-        rate = current_rate(optimizer, step, (schedule, multiplier))
-        logs["learning_rate"] = rate
+        holders = rate_holders(self.model.optimizer)
+        steps = [current_step(holder) for holder in holders]
+        shares = [schedule_and_scale(holder) for holder in holders]
+        rates = [
+            current_rate(holder, step, share)
+            for holder, step, share in zip(holders, steps, shares)
+        ]
+        logs.update(zip(rate_names(self.model.optimizer), rates))
         if self.monitor not in logs:
             self._warn_missing(logs)
             return
-        if epoch < self.start_from_epoch or self._warming_up(schedule, step):
+        if epoch < self.start_from_epoch or any(
+            self._warming_up(holder, schedule, step)
+            for holder, (schedule, _), step in zip(holders, shares, steps)
+        ):
             return
         value = float(logs[self.monitor])
         old = (self.best, self.bad_epochs, self.cooldown_left)
@@ -191,7 +209,10 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             cooldown_left -= 1
             bad_epochs = 0
         if bad_epochs > self.patience:
-            self._reduce(epoch, rate, multiplier)
+            for name, scale, rate, (_, multiplier) in zip(
+                rate_names(self.model.optimizer), self._scales, rates, shares
+            ):
+                self._reduce(epoch, name, scale, rate, multiplier)
             cooldown_left, bad_epochs = self.cooldown, 0
         # Written only when changed: each write is a copy to the device.
         if best != old[0]:
@@ -201,23 +222,24 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         if cooldown_left != old[2]:
             self._cooldown_left.assign(cooldown_left)
 
-    def _reduce(self, epoch, old, scale):
+    def _reduce(self, epoch, name, scale, old, multiplier):
         # In float32, as the rate is held: a rate already at `min_lr` must
         # not count as lowered by float64's view of the same number.
         new = float(np.float32(max(old * self.factor, self.min_lr)))
         if old - new <= self.eps:
             return
-        # The scale is the rate itself (a float rate) or its multiplier.
-        self._scale.assign(scale * new / old)
+        # `scale` is the rate itself (a float rate) or its multiplier.
+        scale.assign(multiplier * new / old)
         if self.verbose:
+            what = "learning rate" if name == "learning_rate" else name
             print(
-                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
-                f"rate to {new:.6g}."
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing {what} "
+                f"to {new:.6g}."
             )
 
-    def _warming_up(self, schedule, step):
+    def _warming_up(self, holder, schedule, step):
         warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
-        return schedule_steps(self.model.optimizer, step) < warmup_steps
+        return schedule_steps(holder, step) < warmup_steps
 
     def _warn_missing(self, logs):
         if self._warned_missing:

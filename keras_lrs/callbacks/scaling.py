@@ -14,18 +14,18 @@ the callbacks, by the `ScaledSchedule`'s config (`model.save`) and by a
 `RateState` held by the optimizer (weights checkpoints such as
 `BackupAndRestore`).
 
-Two wrappers change which schedule value an update uses, and every reader
-of the rate here goes through `rate_holder` and `schedule_steps`:
+Wrappers and options change which schedule value an update uses, and every
+reader of the rate here goes through `rate_holders` and `schedule_steps`:
 - A `LossScaleOptimizer` (what `mixed_float16` compiles into) holds a rate
   of its own that it never uses; the rate is its inner optimizer's.
+- A `MultiOptimizer` holds none: each of its optimizers has its own rate
+  (and its own state here, keyed to its place).
 - With `gradient_accumulation_steps=A`, Keras calls the schedule with the
-  number of batches seen (`optimizer._iterations`), and update `k` (the
-  step `optimizer.iterations` counts) is made at batch `k*A + A - 1`.
+  number of batches seen, and since Keras 3.4 update `k` (the step
+  `optimizer.iterations` counts) is made at batch `k*A + A - 1`; in Keras
+  3.3 `iterations` counts the batches themselves.
 
-Keras internals this relies on, guarded by the tests on every backend:
-`optimizer._learning_rate` (the schedule or variable it holds),
-`optimizer._iterations`, `LossScaleOptimizer.inner_optimizer`, and
-`optimizer._track_variable` / `_untrack_variable`.
+The Keras internals this relies on are read through `keras_lrs.compat`.
 """
 
 import contextlib
@@ -35,6 +35,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lrs import compat
 from keras_lrs.schedules.base import (
     LearningRateSchedule,
     Schedule,
@@ -161,29 +162,42 @@ def _is_int_or_ints(value):
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
-def rate_holder(optimizer):
-    """The optimizer whose learning rate is applied.
+def rate_holders(optimizer):
+    """The optimizers whose learning rates the updates apply, in order.
 
     A `LossScaleOptimizer` delegates its updates, and its `learning_rate`
-    and `iterations`, to the optimizer it wraps.
+    and `iterations`, to the optimizer it wraps; a `MultiOptimizer` to each
+    of its optimizers.
     """
-    while isinstance(
-        getattr(optimizer, "inner_optimizer", None), keras.optimizers.Optimizer
-    ):
-        optimizer = optimizer.inner_optimizer
-    return optimizer
+    return compat.update_optimizers(optimizer)
+
+
+def rate_holder(optimizer):
+    """The first (for most optimizers, the only) of `rate_holders`."""
+    return rate_holders(optimizer)[0]
+
+
+def rate_names(optimizer):
+    """The log name of each holder's rate: `learning_rate`, or with a
+    `MultiOptimizer` `learning_rate_{name}` per optimizer, as Keras's own
+    callbacks name them."""
+    holders = rate_holders(optimizer)
+    if not compat.is_multi_optimizer(optimizer):
+        return ["learning_rate"] * len(holders)
+    return [f"learning_rate_{holder.name}" for holder in holders]
 
 
 def rate_state(optimizer):
     """The `RateState` that goes with the optimizer, created on first use.
 
-    It is the `ScaledSchedule`'s own when the optimizer holds one, so that
-    `model.save` records the counters with the schedule's config.
+    It is held by the first rate holder: the `ScaledSchedule`'s own when it
+    holds one, so that `model.save` records the counters with the
+    schedule's config.
     """
     holder = rate_holder(optimizer)
     state = getattr(holder, _STATE_ATTRIBUTE, None)
     if state is None:
-        rate = holder._learning_rate
+        rate = compat.held_rate(holder)
         if isinstance(rate, ScaledSchedule):
             state = rate.state
         else:
@@ -195,14 +209,15 @@ def rate_state(optimizer):
 def schedule_and_scale(optimizer):
     """(schedule or None, multiplier) such that the rate is their product.
 
-    For a float learning rate: (None, the rate).
+    For a float learning rate: (None, the rate). `optimizer` is a rate
+    holder (a wrapper stands for its first).
     """
-    rate = rate_holder(optimizer)._learning_rate
+    rate = compat.held_rate(rate_holder(optimizer))
     if isinstance(rate, ScaledSchedule):
         return rate.schedule, rate.scale
     if isinstance(rate, LearningRateSchedule):
         return rate, 1.0
-    if isinstance(rate, keras.Variable):
+    if compat.is_variable(rate):
         return None, float(ops.convert_to_numpy(rate))
     raise ValueError(
         "keras_lrs needs an optimizer whose learning rate is a float or a "
@@ -217,12 +232,12 @@ def schedule_steps(optimizer, steps):
     seen. With `gradient_accumulation_steps=A` that is `A` per update, and
     update `k` is made at batch `k*A + A - 1`; otherwise it is `k`.
     """
-    return _batches(steps, rate_holder(optimizer).gradient_accumulation_steps)
+    return _batches(steps, compat.accumulation_per_update(rate_holder(optimizer)))
 
 
 def _batches(updates, every):
     updates = np.asarray(updates, dtype=np.int64)
-    return updates * every + (every - 1) if every else updates
+    return updates * every + (every - 1)
 
 
 def applied_rates(optimizer, steps, rate=None):
@@ -240,7 +255,7 @@ def applied_rates(optimizer, steps, rate=None):
     # blocks aligned to multiples of `_BLOCK`, a step gets the same value
     # whichever range it is asked for in: a resumed run rewrites the same
     # points.
-    every = rate_holder(optimizer).gradient_accumulation_steps
+    every = compat.accumulation_per_update(rate_holder(optimizer))
     firsts, which = np.unique(steps // _BLOCK * _BLOCK, return_inverse=True)
     blocks = np.stack([_block(schedule, every, first) for first in firsts])
     values = blocks[which.reshape(steps.shape), steps % _BLOCK]
@@ -279,76 +294,88 @@ def current_rate(optimizer, step=None, rate=None):
 
 
 def current_step(optimizer):
-    """The optimizer's update count (`iterations`), as an int."""
-    return int(ops.convert_to_numpy(optimizer.iterations))
+    """The optimizer's update count (`iterations`), as an int.
+
+    Read from its rate holder: in Keras 3.3 a `LossScaleOptimizer` has an
+    `iterations` of its own that its updates never increment.
+    """
+    return int(ops.convert_to_numpy(rate_holder(optimizer).iterations))
 
 
 def enable_scaling(model):
-    """Makes the model's learning rate lowerable in place; returns its variable.
+    """Makes the model's learning rates lowerable in place.
 
-    A float rate is its own variable. A schedule is wrapped in
-    `ScaledSchedule` (once), whose scale the optimizer then tracks; the train
-    function is reset so that the next `fit` compiles the wrapped schedule.
+    Returns one variable per rate holder (`rate_holders`): a float rate is
+    its own variable; a schedule is wrapped in `ScaledSchedule` (once),
+    whose scale the holder then tracks, and the train function is reset so
+    that the next `fit` compiles the wrapped schedule.
     """
-    holder = rate_holder(model.optimizer)
-    rate = holder._learning_rate
-    if isinstance(rate, keras.Variable):
+    return [
+        _enable_scaling(model, holder)
+        for holder in rate_holders(model.optimizer)
+    ]
+
+
+def _enable_scaling(model, holder):
+    rate = compat.held_rate(holder)
+    if compat.is_variable(rate):
         return rate
     schedule_and_scale(holder)  # validates the kind of rate
     if not isinstance(rate, ScaledSchedule):
         rate = ScaledSchedule(rate)
-        holder._learning_rate = rate
+        compat.hold_rate(holder, rate)
         model.train_function = None
-    _track_but_do_not_save(model.optimizer, rate.scale_variable)
+    _track_but_do_not_save(model.optimizer, holder, rate.scale_variable)
     return rate.scale_variable
 
 
-def _track_but_do_not_save(optimizer, variable):
-    """Puts `variable` in the optimizer's state but not in its saved list.
+_HIDDEN_ATTRIBUTE = "_keras_lrs_hidden"
+
+
+def _track_but_do_not_save(optimizer, holder, variable):
+    """Puts `variable` in the holder's state but not in any saved list.
 
     The rate holder tracks it; every optimizer from `optimizer` down to the
-    holder (a `LossScaleOptimizer` saves its inner optimizer's variables
-    too) saves and loads its variables with it untracked.
+    holder (a `LossScaleOptimizer` or a `MultiOptimizer` saves the
+    variables of the optimizers it wraps too) saves and loads its variables
+    with it untracked.
     """
-    holder = rate_holder(optimizer)
     if any(v is variable for v in holder.variables):
         return
-    holder._track_variable(variable)
-    hidden = holder.__dict__.setdefault("_keras_lrs_hidden", [])
-    hidden.append(variable)
-
-    @contextlib.contextmanager
-    def hidden_removed():
-        for variable in hidden:
-            holder._untrack_variable(variable)
-        try:
-            yield
-        finally:
-            for variable in hidden:
-                holder._track_variable(variable)
-
-    for wrapper in _optimizer_chain(optimizer):
+    compat.track_variable(holder, variable)
+    holder.__dict__.setdefault(_HIDDEN_ATTRIBUTE, []).append(variable)
+    for wrapper in compat.optimizer_chain(optimizer, holder):
         if "save_own_variables" not in wrapper.__dict__:
-            _save_without(wrapper, hidden_removed)
+            _save_without_hidden(wrapper)
 
 
-def _optimizer_chain(optimizer):
-    while True:
-        yield optimizer
-        if optimizer is rate_holder(optimizer):
-            return
-        optimizer = optimizer.inner_optimizer
+@contextlib.contextmanager
+def _hidden_removed(optimizer):
+    """Untracks, for the time of the block, what the holders under
+    `optimizer` track but do not save."""
+    hidden = [
+        (holder, variable)
+        for holder in rate_holders(optimizer)
+        for variable in holder.__dict__.get(_HIDDEN_ATTRIBUTE, [])
+    ]
+    for holder, variable in hidden:
+        compat.untrack_variable(holder, variable)
+    try:
+        yield
+    finally:
+        for holder, variable in hidden:
+            compat.track_variable(holder, variable)
 
 
-def _save_without(optimizer, hidden_removed):
+def _save_without_hidden(optimizer):
     own_class = type(optimizer)
 
     def save_own_variables(store):
-        with hidden_removed():
+        with _hidden_removed(optimizer):
             own_class.save_own_variables(optimizer, store)
 
     def load_own_variables(store):
-        with hidden_removed():
+        with _hidden_removed(optimizer):
             own_class.load_own_variables(optimizer, store)
 
     optimizer.__dict__["save_own_variables"] = save_own_variables

@@ -20,7 +20,7 @@ from tensorboard.backend.event_processing.event_file_loader import (
     EventFileLoader,
 )
 
-from tests.resume.training import EPOCHS, STEPS_PER_EPOCH
+from tests.resume.training import EPOCHS, ORDERS, STEPS_PER_EPOCH
 
 SCRIPT = Path(__file__).with_name("training.py")
 TOTAL_STEPS = EPOCHS * STEPS_PER_EPOCH
@@ -96,8 +96,12 @@ def assert_same_run(work_dir, reference):
         assert got == {key: expected[key] for key in got}
 
 
-def test_sigkill_in_the_middle_of_an_epoch_then_resume(tmp_path, reference):
-    killed = train(tmp_path, "--kill-at", KILL_EPOCH, KILL_BATCH, check=False)
+@pytest.mark.parametrize("order", ORDERS)
+def test_sigkill_in_the_middle_of_an_epoch_then_resume(tmp_path, reference, order):
+    # With BackupAndRestore listed first, its checkpoint at the end of epoch
+    # KILL_EPOCH - 1 must still hold that epoch's decision (a bad epoch
+    # counted), which the reduction after KILL_EPOCH needs.
+    killed = train(tmp_path, "--order", order, "--kill-at", KILL_EPOCH, KILL_BATCH, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
 
     # What the monitor wrote before the kill is on disk, up to the batch
@@ -108,7 +112,7 @@ def test_sigkill_in_the_middle_of_an_epoch_then_resume(tmp_path, reference):
     np.testing.assert_array_equal(rates, learning_rates(reference)[1][:killed_at])
     assert [state["epoch"] for state in states(tmp_path)] == list(range(KILL_EPOCH))
 
-    train(tmp_path)  # BackupAndRestore resumes at the start of KILL_EPOCH
+    train(tmp_path, "--order", order)  # BackupAndRestore resumes at the start of KILL_EPOCH
     assert [state["epoch"] for state in states(tmp_path)] == list(range(EPOCHS))
     assert_same_run(tmp_path, reference)
 

@@ -6,6 +6,7 @@ Run by `tests/resume/test_resume.py` in subprocesses, on the backend that
     python tests/resume/training.py WORK_DIR [--kill-at EPOCH BATCH]
     python tests/resume/training.py WORK_DIR --stop-after EPOCH
     python tests/resume/training.py WORK_DIR --reload-from MODEL.keras
+    (each with --order plateau-first or backup-first)
 
 It trains with `Warmup(CosineRestarts)`, `ReduceLROnPlateau`,
 `LearningRateMonitor(update_freq="batch")` and `BackupAndRestore`, on
@@ -34,6 +35,9 @@ from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau  # noqa: E402
 
 EPOCHS = 9
+# Where BackupAndRestore is listed: after the plateau callback, or first (as
+# most Keras examples list it).
+ORDERS = ("plateau-first", "backup-first")
 BATCH_SIZE = 8
 STEPS_PER_EPOCH = 8
 
@@ -115,6 +119,7 @@ def main():
     parser.add_argument("--kill-at", type=int, nargs=2, metavar=("EPOCH", "BATCH"))
     parser.add_argument("--stop-after", type=int)
     parser.add_argument("--reload-from", type=Path)
+    parser.add_argument("--order", choices=ORDERS, default=ORDERS[0])
     args = parser.parse_args()
 
     if args.reload_from:
@@ -129,8 +134,12 @@ def main():
         plateau,
         LearningRateMonitor(args.work_dir / "logs", update_freq="batch"),
         RecordState(plateau, args.work_dir / "states.jsonl"),
-        keras.callbacks.BackupAndRestore(str(args.work_dir / "backup")),
     ]
+    backup = keras.callbacks.BackupAndRestore(str(args.work_dir / "backup"))
+    if args.order == "plateau-first":
+        callbacks.append(backup)
+    else:
+        callbacks.insert(0, backup)
     if args.kill_at:
         callbacks.append(KillAt(*args.kill_at))
     model.fit(

@@ -1,0 +1,161 @@
+"""Everything keras_lrs reads or writes of Keras beyond its public API.
+
+The library supports every Keras from 3.3 (what TensorFlow 2.16 installs)
+to the newest; each private attribute it touches, and each difference
+between those versions that matters to it, is here and nowhere else:
+
+- `optimizer._learning_rate`: the schedule or variable an optimizer holds
+  (its public `learning_rate` is the value at the current step).
+- The batch counter a schedule is called with. Since Keras 3.4 an optimizer
+  with `gradient_accumulation_steps=A` counts batches in `_iterations` and
+  updates in `iterations` (`_iterations // A`); in Keras 3.3 `iterations`
+  counts batches and there is no `_iterations`.
+- `optimizer._track_variable` / `_untrack_variable`: put a variable in the
+  optimizer's state (so that JAX's compiled step reads it as a variable).
+- `keras.Variable`: in Keras 3.3 the exported name is not a base class of
+  the backend's variables, so `isinstance` needs the real base class.
+- The list of callbacks that `fit` runs (`keras.callbacks.CallbackList`'s
+  public `callbacks` attribute), found from a callback in it.
+
+Optimizer wrappers are public in every version: a `LossScaleOptimizer`'s
+`inner_optimizer`, a `MultiOptimizer`'s `optimizers` (Keras >= 3.15).
+"""
+
+import gc
+import re
+
+import keras
+
+KERAS_VERSION = tuple(
+    int(part) for part in re.match(r"(\d+)\.(\d+)", keras.__version__).groups()
+)
+if KERAS_VERSION < (3, 3):
+    raise ImportError(
+        "keras_lrs needs Keras 3.3 or newer (`pip install -U keras`; "
+        f"TensorFlow >= 2.16 installs it). Found Keras {keras.__version__}."
+    )
+
+MultiOptimizer = getattr(keras.optimizers, "MultiOptimizer", None)
+
+
+def is_variable(value):
+    """Whether `value` is a Keras variable (on any backend and version).
+
+    In Keras 3.3, `keras.Variable` is not a base class of the backends'
+    variables; their common base is named `KerasVariable` in every version.
+    """
+    return isinstance(value, keras.Variable) or any(
+        cls.__name__ == "KerasVariable" and cls.__module__.startswith("keras.")
+        for cls in type(value).__mro__
+    )
+
+
+# --- the learning rate an optimizer holds ----------------------------------
+
+
+def held_rate(optimizer):
+    """The optimizer's learning rate as it holds it: a schedule or a variable."""
+    return optimizer._learning_rate
+
+
+def hold_rate(optimizer, rate):
+    """Makes the optimizer hold `rate` (a schedule, or its own variable)."""
+    optimizer._learning_rate = rate
+
+
+def batch_counter(optimizer):
+    """The variable a schedule is called with: the batches the optimizer saw."""
+    return getattr(optimizer, "_iterations", optimizer.iterations)
+
+
+def accumulation_per_update(optimizer):
+    """Batches per increment of `optimizer.iterations` (1 in Keras 3.3)."""
+    if not hasattr(optimizer, "_iterations"):
+        return 1
+    return optimizer.gradient_accumulation_steps or 1
+
+
+def track_variable(optimizer, variable):
+    optimizer._track_variable(variable)
+
+
+def untrack_variable(optimizer, variable):
+    optimizer._untrack_variable(variable)
+
+
+# --- the optimizers that make the updates ----------------------------------
+
+
+def update_optimizers(optimizer):
+    """The optimizers whose learning rates the updates use, in order.
+
+    A `LossScaleOptimizer` delegates its updates to its `inner_optimizer`,
+    a `MultiOptimizer` to each of its `optimizers`; any other optimizer
+    makes its own.
+    """
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if isinstance(inner, keras.optimizers.Optimizer):
+        return update_optimizers(inner)
+    if MultiOptimizer is not None and isinstance(optimizer, MultiOptimizer):
+        return [
+            holder
+            for sub_optimizer in optimizer.optimizers
+            for holder in update_optimizers(sub_optimizer)
+        ]
+    return [optimizer]
+
+
+def is_multi_optimizer(optimizer):
+    """Whether the updates are shared among a `MultiOptimizer`'s optimizers."""
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if isinstance(inner, keras.optimizers.Optimizer):
+        return is_multi_optimizer(inner)
+    return MultiOptimizer is not None and isinstance(optimizer, MultiOptimizer)
+
+
+def optimizer_chain(optimizer, holder):
+    """The optimizers from `optimizer` down to `holder`, which it wraps."""
+    chain = [optimizer]
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if isinstance(inner, keras.optimizers.Optimizer):
+        chain += optimizer_chain(inner, holder)
+    elif MultiOptimizer is not None and isinstance(optimizer, MultiOptimizer):
+        for sub_optimizer in optimizer.optimizers:
+            rest = optimizer_chain(sub_optimizer, holder)
+            if rest[-1] is holder:
+                return chain + rest
+    return chain
+
+
+# --- the callbacks of a fit -------------------------------------------------
+
+
+def fit_callbacks(callback):
+    """The list of callbacks that the running `fit` calls `callback` with.
+
+    `fit` wraps the callbacks it is given in a `keras.callbacks.CallbackList`
+    (public, with a public `callbacks` list); no callback is told about it,
+    so it is found among the objects that refer to `callback`. None outside
+    of `fit` (callbacks called by hand) or if there is not exactly one.
+    """
+    found = []
+    for referrer in gc.get_referrers(callback):
+        if isinstance(referrer, list) and any(item is callback for item in referrer):
+            if any(owner.callbacks is referrer for owner in _callback_lists(referrer)):
+                found.append(referrer)
+    return found[0] if len(found) == 1 else None
+
+
+def _callback_lists(items):
+    """The `CallbackList`s that refer to `items` (directly, or through their
+    `__dict__` on Pythons that keep one apart)."""
+    for owner in gc.get_referrers(items):
+        if isinstance(owner, keras.callbacks.CallbackList):
+            yield owner
+        elif isinstance(owner, dict):
+            for holder in gc.get_referrers(owner):
+                if (
+                    isinstance(holder, keras.callbacks.CallbackList)
+                    and getattr(holder, "__dict__", None) is owner
+                ):
+                    yield holder
