@@ -1,5 +1,7 @@
 """keras_lrs: learning-rate schedules and callbacks for Keras 3."""
 
+# First: under Keras 2 or an older Keras 3, a clear ImportError.
+from keras_lrs import compat  # noqa: F401  isort: skip
 from keras_lrs import callbacks, schedules
 from keras_lrs.finder import LRFinderResult, find_learning_rate
 from keras_lrs.plotting import plot_schedule

@@ -31,8 +31,9 @@ KERAS_VERSION = tuple(
 )
 if KERAS_VERSION < (3, 3):
     raise ImportError(
-        "keras_lrs needs Keras 3.3 or newer (`pip install -U keras`; "
-        f"TensorFlow >= 2.16 installs it). Found Keras {keras.__version__}."
+        "keras_lrs needs Keras 3, version 3.3 or newer "
+        f"(`pip install -U keras`). Found Keras {keras.__version__}"
+        + (" (Keras 2; tf_keras is not supported)." if KERAS_VERSION < (3, 0) else ".")
     )
 
 MultiOptimizer = getattr(keras.optimizers, "MultiOptimizer", None)

@@ -38,7 +38,8 @@ class LRFinderResult:
         """A learning rate to train with.
 
         Methods: "steepest", the rate where the smoothed loss falls fastest
-        against log(rate), before its minimum; "minimum", the rate of the smoothed loss's minimum
+        against log(rate), before its minimum and after the first tenth of
+        the steps; "minimum", the rate of the smoothed loss's minimum
         divided by 10; "valley", the middle of the longest stretch over which
         the smoothed loss keeps falling (fastai's "valley").
         """
@@ -55,12 +56,15 @@ class LRFinderResult:
             return float(rates[np.argmin(losses)] / 10)
         if method == "steepest":
             # Only up to the minimum: past it the loss is diverging, and a
-            # dip in that tail is no place to train.
+            # dip in that tail is no place to train. Nor in the first tenth
+            # of the steps (as fastai's `lr_find` skips them): there the
+            # bias-corrected average follows the noise of a few batches.
             falling = int(np.argmin(losses)) + 1
             if falling < 2:
                 return float(rates[0])
             slope = np.gradient(losses[:falling], np.log(rates[:falling]))
-            return float(rates[np.argmin(slope)])
+            skipped = min(len(rates) // 10, falling - 1)
+            return float(rates[skipped + np.argmin(slope[skipped:])])
         start, end = _longest_descent(losses)
         return float(rates[(start + end) // 2])
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 from keras import ops
 
 import keras_lrs
@@ -98,3 +99,24 @@ def test_fresh_process_loads_with_import_only(tmp_path):
     learning_rate, step = result.stdout.split()[-2:]
     assert int(step) == 8
     assert float(learning_rate) == _learning_rate(model)
+
+
+@pytest.mark.parametrize("version", ["2.15.0", "3.2.1"])
+def test_import_needs_keras_3_3(version):
+    # A process whose Keras says it is an older one, as Keras 2 (tf_keras's
+    # keras 2.15) or Keras 3.2 would.
+    code = (
+        "import keras\n"
+        f"keras.__version__ = {version!r}\n"
+        "try:\n"
+        "    import keras_lrs\n"
+        "except ImportError as error:\n"
+        "    print('ImportError:', error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ImportError: keras_lrs needs Keras 3, version 3.3 or newer" in result.stdout
+    assert f"Found Keras {version}" in result.stdout
