@@ -235,3 +235,25 @@ def test_use_ema_range_test_restores_the_averages():
     )
     for got, expected in zip(model.optimizer.variables, before, strict=True):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), expected)
+
+
+@needs_multi_optimizer
+def test_multi_optimizer_under_mixed_precision(tmp_path):
+    # `mixed_float16` wraps the MultiOptimizer in a LossScaleOptimizer.
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = _two_kernel_model(_multi_optimizer())
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    plateau = ReduceLROnPlateau(monitor="loss", mode="max", patience=0, factor=0.5)
+    _fit(model, [plateau, LearningRateMonitor(tmp_path, update_freq="batch")])
+
+    steps = np.arange(EPOCHS * STEPS_PER_EPOCH)
+    scales = _halved_each_epoch_after_the_first(steps)
+    for name, schedule in _schedules().items():
+        expected = keras_lrs.schedule_values(schedule, steps) * scales
+        np.testing.assert_allclose(logged_points(tmp_path, f"learning_rate_{name}_sgd")[1], expected, rtol=1e-6)
+        # float16 activations, float32 kernels: the updates are exact to
+        # float32 rounding.
+        np.testing.assert_allclose(_kernels(model)[name], expected.astype("float64").sum(), rtol=1e-5)
