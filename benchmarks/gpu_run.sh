@@ -17,7 +17,7 @@
 #             written after each schedule
 #
 # All output also goes to OUT/run.log: five files in all (the device tool
-# brings back at most eight). Last, the README's tables of the overhead
+# brings back at most eight). Last, the tables of docs/benchmarks.md of the overhead
 # timings made (overhead_table.py). The parts share a budget of GPU_RUN_SECONDS
 # (default 560, under the tool's 600 s per call): each part is stopped at
 # its own cap or when the budget is spent, and the parts after it still
@@ -133,7 +133,7 @@ for part in "${parts[@]}"; do
                 --json "$out/time_to_accuracy-jax-gpu.json" ;;
     esac
 done
-# The README's overhead tables of what was timed, at the end of the output
+# The overhead tables (docs/benchmarks.md) of what was timed, at the end of the output
 # (the device tool returns its last 12000 characters).
 for timing in overhead overhead-calls; do
     if [ -s "$out/$timing-jax-gpu.json" ]; then

@@ -57,8 +57,9 @@ not in the denominator. The callbacks, which only `fit` calls, are not timed
 this way (their models are, "callback not called"), nor is the per-batch
 Python callback. Run once per backend and timing:
 
-    KERAS_BACKEND=jax python benchmarks/overhead.py --out benchmarks/results/overhead-jax.json
-    KERAS_BACKEND=jax python benchmarks/overhead.py --timing call --out benchmarks/results/overhead-calls-jax.json
+    KERAS_BACKEND=jax python benchmarks/overhead.py --out benchmarks/results/raw/overhead-jax.json
+    KERAS_BACKEND=jax python benchmarks/overhead.py --timing call --out benchmarks/results/raw/overhead-calls-jax.json
+    python benchmarks/summarize.py benchmarks/results/raw/*.json  # the summaries kept in benchmarks/results
 """
 
 import itertools
@@ -248,7 +249,7 @@ def compile_alone(model):
     last would pay for the checks of those compiled first, which no user
     with one model pays (call by call with AdamW, before this, a float rate
     compiled after all the schedules measured 1.025x). Where the step breaks
-    the graph (Keras's SGD, see the README), the code after the break is
+    the graph (Keras's SGD, see docs/benchmarks.md), the code after the break is
     still shared by all the models.
     """
     import keras

@@ -1,4 +1,4 @@
-"""The README's overhead table, from the JSON files of `overhead.py`.
+"""The overhead tables of docs/benchmarks.md, from the JSON files of `overhead.py`.
 
 One column per file, in the order given:
 

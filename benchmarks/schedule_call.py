@@ -11,7 +11,7 @@ does: the others are the same work, slowed by the machine) and the median,
 in µs per call, next to Keras's own `CosineDecay`, with and without its
 warmup. Run once per backend:
 
-    KERAS_BACKEND=torch python benchmarks/schedule_call.py --repeats 15 --out benchmarks/results/schedule_call-torch.json
+    KERAS_BACKEND=torch python benchmarks/schedule_call.py --repeats 15 --out benchmarks/results/raw/schedule_call-torch.json
 """
 
 import os

@@ -1,8 +1,10 @@
-"""Renders docs/gallery.png: one small plot per schedule and combinator.
+"""Renders docs/gallery.png (one small plot per schedule and combinator) and
+one picture per class in docs/gallery/ (`cosine_restarts.png`, ...), shown on
+the API pages of the documentation.
 
 Usage (from the repository root, with the `plot` extra installed):
 
-    python docs/make_gallery.py [--out docs/gallery.png] [--steps 1000]
+    python docs/make_gallery.py [--out docs/gallery.png] [--panels-dir docs/gallery] [--steps 1000]
 
 Each panel's title is the exact expression that built its schedule, so the
 picture doubles as a catalogue of the constructors. Every public class of
@@ -12,6 +14,7 @@ the script fails if one is missing, so a new schedule cannot be forgotten.
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -118,14 +121,48 @@ def render(out, steps=STEPS):
     return out
 
 
+def file_name(class_name):
+    """"CosineRestarts" -> "cosine_restarts.png"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower() + ".png"
+
+
+def render_per_class(out_dir, steps=STEPS):
+    """One picture per class, its gallery panels drawn on one axes."""
+    check_every_class_shown(PANELS)
+    by_class = {}
+    for expression in PANELS:
+        by_class.setdefault(type(build(expression)).__name__, []).append(expression)
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for class_name, expressions in by_class.items():
+        figure, ax = plt.subplots(figsize=(6.4, 3.2), dpi=100)
+        for expression in expressions:
+            keras_lrs.plot_schedule(build(expression), steps, ax=ax, label=expression)
+        ax.legend(fontsize=7.5, prop={"family": "monospace", "size": 7.5})
+        ax.grid(alpha=0.3)
+        ax.set_ylim(-0.05, 1.1)
+        ax.set_title(class_name, family="monospace")
+        figure.tight_layout()
+        path = os.path.join(out_dir, file_name(class_name))
+        figure.savefig(path)
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out", default=str(Path(__file__).resolve().parent / "gallery.png")
     )
+    parser.add_argument(
+        "--panels-dir", default=str(Path(__file__).resolve().parent / "gallery")
+    )
     parser.add_argument("--steps", type=int, default=STEPS)
     args = parser.parse_args(argv)
     print(render(args.out, args.steps))
+    for path in render_per_class(args.panels_dir, args.steps):
+        print(path)
 
 
 if __name__ == "__main__":

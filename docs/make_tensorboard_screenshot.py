@@ -25,18 +25,12 @@ keeps the first peak in view, and the card is toggled to full size.
 """
 
 import argparse
-import base64
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,10 +40,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs.browser import (  # noqa: E402
+    SERVER_TIMEOUT, background, browser, free_port, wait_until_answers,
+)
+
 EPOCHS = 3
 STEPS_PER_EPOCH = 100
-WINDOW = (1400, 900)
-SERVER_TIMEOUT = 60  # seconds for TensorBoard and chromedriver to answer
 CHART_TIMEOUT = 60  # seconds for the chart to draw every step
 
 
@@ -90,54 +86,6 @@ def train(log_dir):
     )
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_answers(url, process, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"{what} did not answer {url} within {timeout} s")
-
-
-@contextmanager
-def background(command, log_path):
-    """Runs `command` in its own process group; always ends the whole group."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield process
-    finally:
-        stop(process)
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    try:  # children it left behind (Chromium's renderers, a data server)
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 @contextmanager
 def tensorboard(log_dir, work_dir):
     port = free_port()
@@ -154,93 +102,6 @@ def tensorboard(log_dir, work_dir):
             sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
             raise
         yield url
-
-
-class WebDriver:
-    """The few W3C WebDriver commands this script needs, over plain HTTP."""
-
-    def __init__(self, url):
-        self.url = url
-        self.session = None
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)["value"]
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"WebDriver {method} {path}: {error.read()[:2000]!r}") from error
-
-    def start(self, chrome, user_data_dir):
-        arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--hide-scrollbars",
-            f"--user-data-dir={user_data_dir}",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        ]
-        options = {"binary": chrome, "args": arguments}
-        capabilities = {"alwaysMatch": {"goog:chromeOptions": options}}
-        self.session = self.call("POST", "/session", {"capabilities": capabilities})["sessionId"]
-        # The viewport itself, not the window around it, is WINDOW.
-        self.cdp(
-            "Emulation.setDeviceMetricsOverride",
-            width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1, mobile=False,
-        )
-
-    def session_call(self, method, path, body=None):
-        return self.call(method, f"/session/{self.session}{path}", body)
-
-    def cdp(self, command, **params):
-        return self.session_call("POST", "/goog/cdp/execute", {"cmd": command, "params": params})
-
-    def open(self, url):
-        self.session_call("POST", "/url", {"url": url})
-
-    def run(self, script, *args):
-        return self.session_call("POST", "/execute/sync", {"script": script, "args": list(args)})
-
-    def screenshot(self):
-        return base64.b64decode(self.session_call("GET", "/screenshot"))
-
-    def quit(self):
-        if self.session is not None:
-            try:
-                self.call("DELETE", f"/session/{self.session}")
-            except (RuntimeError, OSError):
-                pass
-            self.session = None
-
-
-def executable(variable, names):
-    path = os.environ.get(variable) or next(filter(None, map(shutil.which, names)), None)
-    if path is None:
-        raise SystemExit(
-            f"No {names[0]} found: apt-get install -y chromium chromium-driver, "
-            f"or set {variable}."
-        )
-    return path
-
-
-@contextmanager
-def browser(work_dir):
-    chrome = executable("CHROME", ["chromium", "chromium-browser", "google-chrome"])
-    chromedriver = executable("CHROMEDRIVER", ["chromedriver"])
-    port = free_port()
-    log_path = Path(work_dir) / "chromedriver.log"
-    with background([chromedriver, f"--port={port}"], log_path) as process:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_answers(f"{url}/status", process, SERVER_TIMEOUT, "chromedriver")
-        driver = WebDriver(url)
-        try:
-            driver.start(chrome, Path(work_dir) / "chromium-profile")
-            yield driver
-        finally:
-            driver.quit()
 
 
 # How many vertices the learning_rate line has, and the chart's width; the
