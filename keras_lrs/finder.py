@@ -9,10 +9,11 @@ import numpy as np
 from keras import ops
 
 from keras_lrs import compat
-from keras_lrs.callbacks.scaling import current_rate, rate_holders
-from keras_lrs.schedules.base import (
+from keras_lrs.callbacks.optimizer_rates import rate_holders
+from keras_lrs.callbacks.rate_cache import current_rate
+from keras_lrs.schedules.checks import (
     check_choice,
-    check_number,
+    check_in,
     check_positive,
     check_steps,
 )
@@ -163,17 +164,8 @@ def find_learning_rate(
         )
     num_steps = check_steps("num_steps", num_steps, minimum=2)
     check_choice("mode", mode, {"exponential", "linear"})
-    smoothing = check_number("smoothing", smoothing)
-    if not 0 <= smoothing < 1:
-        raise ValueError(
-            f"Argument `smoothing` must be in [0, 1). Received: smoothing={smoothing!r}"
-        )
-    threshold = check_number("divergence_threshold", divergence_threshold)
-    if threshold <= 1:
-        raise ValueError(
-            "Argument `divergence_threshold` must be > 1. "
-            f"Received: divergence_threshold={divergence_threshold!r}"
-        )
+    smoothing = check_in("smoothing", smoothing, "[0, 1)")
+    threshold = check_in("divergence_threshold", divergence_threshold, "> 1")
     if getattr(model, "optimizer", None) is None:
         raise ValueError(
             "The model must be compiled before the range test. "

@@ -3,7 +3,7 @@
 import numpy as np
 from keras import ops
 
-from keras_lrs.schedules.base import MAX_STEP, check_steps
+from keras_lrs.schedules.checks import MAX_STEP, check_steps
 
 
 def schedule_values(schedule, steps):

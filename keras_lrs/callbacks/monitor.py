@@ -7,16 +7,15 @@ import keras
 import numpy as np
 
 from keras_lrs.callbacks.events import EventFile
-from keras_lrs.callbacks.scaling import (
-    applied_rates,
-    current_rate,
+from keras_lrs.callbacks.optimizer_rates import (
     current_step,
     rate_holder,
     rate_holders,
     rate_names,
     schedule_and_scale,
 )
-from keras_lrs.schedules.base import check_bool, check_choice
+from keras_lrs.callbacks.rate_cache import applied_rates, current_rate
+from keras_lrs.schedules.checks import check_bool, check_choice
 
 
 class LearningRateMonitor(keras.callbacks.Callback):

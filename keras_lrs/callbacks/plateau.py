@@ -8,20 +8,20 @@ import numpy as np
 from keras import ops
 
 from keras_lrs.callbacks.ordering import run_before_checkpoints
-from keras_lrs.callbacks.scaling import (
-    current_rate,
+from keras_lrs.callbacks.optimizer_rates import (
+    callback_state,
     current_step,
     enable_scaling,
     rate_holders,
     rate_names,
-    rate_state,
     schedule_and_scale,
     schedule_steps,
 )
-from keras_lrs.schedules.base import (
+from keras_lrs.callbacks.rate_cache import current_rate
+from keras_lrs.schedules.checks import (
     check_choice,
+    check_in,
     check_non_negative,
-    check_number,
     check_steps,
 )
 
@@ -112,11 +112,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             lowered = monitor.lower()
             mode = "max" if any(k in lowered for k in _MAX_METRICS) else "min"
         self.mode = mode
-        self.factor = check_number("factor", factor)
-        if not 0 < self.factor < 1:
-            raise ValueError(
-                f"Argument `factor` must be in (0, 1). Received: factor={factor!r}"
-            )
+        self.factor = check_in("factor", factor, "(0, 1)")
         self.patience = check_steps("patience", patience, minimum=0)
         if min_delta is not None:
             threshold, threshold_mode = min_delta, "abs"
@@ -143,7 +139,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         if getattr(model, "optimizer", None) is None:
             return  # not compiled yet; Keras calls set_model again in fit
         self._scales = enable_scaling(model)
-        state = rate_state(model.optimizer)
+        state = callback_state(model.optimizer)
         worst = math.inf if self.mode == "min" else -math.inf
         # `best` is a float64 kept bit for bit in two int32 words (JAX has no
         # 64-bit variables by default).

@@ -2,10 +2,8 @@
 
 from keras import ops
 
-from keras_lrs.schedules.base import (
-    Schedule,
-    anneal,
-    as_float,
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import (
     check_bool,
     check_choice,
     check_increasing_steps,
@@ -13,10 +11,8 @@ from keras_lrs.schedules.base import (
     check_non_negative,
     check_schedule,
     check_steps,
-    evaluate,
-    register,
-    split_period,
 )
+from keras_lrs.schedules.step_math import anneal, as_float, evaluate, split_period
 
 
 def join(step, pieces, boundaries):

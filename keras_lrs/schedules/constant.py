@@ -1,6 +1,8 @@
 """A constant learning rate."""
 
-from keras_lrs.schedules.base import Schedule, check_non_negative, evaluate, register
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import check_non_negative
+from keras_lrs.schedules.step_math import evaluate
 
 
 @register

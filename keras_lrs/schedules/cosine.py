@@ -4,20 +4,15 @@ import math
 
 from keras import ops
 
-from keras_lrs.schedules.base import (
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import (
     MAX_STEP,
-    Schedule,
-    anneal,
-    as_float,
     check_factor,
+    check_in,
     check_non_negative,
-    check_number,
     check_steps,
-    gather,
-    locate,
-    register,
-    split_period,
 )
+from keras_lrs.schedules.step_math import anneal, as_float, gather, locate, split_period
 
 # Restarts with t_mul > 1 are located in a table of cycle starts, computed in
 # float64 at construction; this bounds its length.
@@ -120,11 +115,7 @@ class CosineRestarts(Schedule):
         self.first_decay_steps = check_steps(
             "first_decay_steps", first_decay_steps
         )
-        self.t_mul = check_number("t_mul", t_mul)
-        if self.t_mul < 1:
-            raise ValueError(
-                f"Argument `t_mul` must be >= 1. Received: t_mul={t_mul!r}"
-            )
+        self.t_mul = check_in("t_mul", t_mul, ">= 1")
         self.m_mul = check_factor("m_mul", m_mul)
         self.end_learning_rate = check_non_negative(
             "end_learning_rate", end_learning_rate

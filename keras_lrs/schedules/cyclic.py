@@ -2,23 +2,19 @@
 
 from keras import ops
 
-from keras_lrs.schedules.base import (
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import (
     FLOAT32_MAX,
-    Schedule,
-    anneal,
-    argument,
-    as_float,
     check_bool,
     check_choice,
     check_factor,
+    check_in,
     check_non_negative,
-    check_number,
     check_positive,
     check_steps,
     check_steps_total,
-    register,
-    split_period,
 )
+from keras_lrs.schedules.step_math import anneal, as_float, as_tensor, split_period
 
 
 @register
@@ -68,12 +64,7 @@ class OneCycle(Schedule):
             "max_learning_rate", max_learning_rate
         )
         self.total_steps = check_steps("total_steps", total_steps)
-        self.pct_start = check_number("pct_start", pct_start)
-        if not 0 < self.pct_start < 1:
-            raise ValueError(
-                "Argument `pct_start` must be in (0, 1). "
-                f"Received: pct_start={pct_start!r}"
-            )
+        self.pct_start = check_in("pct_start", pct_start, "(0, 1)")
         self.div_factor = check_positive("div_factor", div_factor)
         self.final_div_factor = check_positive(
             "final_div_factor", final_div_factor
@@ -126,7 +117,7 @@ class OneCycle(Schedule):
         return phases
 
     def formula(self, step):
-        step = ops.minimum(as_float(step), argument(self.total_steps - 1))
+        step = ops.minimum(as_float(step), as_tensor(self.total_steps - 1))
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
         value = None
         previous = 0.0

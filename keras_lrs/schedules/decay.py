@@ -2,18 +2,15 @@
 
 from keras import ops
 
-from keras_lrs.schedules.base import (
-    Schedule,
-    argument,
-    as_float,
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import (
     check_bool,
     check_factor,
-    check_positive,
     check_non_negative,
+    check_positive,
     check_steps,
-    register,
-    split_period,
 )
+from keras_lrs.schedules.step_math import as_float, as_tensor, split_period
 
 
 def _decay_progress(step, decay_steps, staircase):
@@ -67,7 +64,7 @@ class ExponentialDecay(Schedule):
     def formula(self, step):
         progress = _decay_progress(step, self.decay_steps, self.staircase)
         value = self.initial_learning_rate * ops.power(self.decay_rate, progress)
-        return ops.maximum(value, argument(self.min_learning_rate))
+        return ops.maximum(value, as_tensor(self.min_learning_rate))
 
 
 @register

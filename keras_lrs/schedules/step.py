@@ -2,18 +2,19 @@
 
 from keras import ops
 
-from keras_lrs.schedules.base import (
-    Schedule,
-    argument,
-    as_float,
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import (
     check_factor,
     check_increasing_steps,
     check_list,
     check_non_negative,
     check_steps,
+)
+from keras_lrs.schedules.step_math import (
+    as_float,
+    as_tensor,
     count_reached,
     gather,
-    register,
     split_period,
 )
 
@@ -60,7 +61,7 @@ class StepDecay(Schedule):
         value = self.initial_learning_rate * ops.power(
             self.gamma, as_float(decays)
         )
-        return ops.maximum(value, argument(self.min_learning_rate))
+        return ops.maximum(value, as_tensor(self.min_learning_rate))
 
 
 @register

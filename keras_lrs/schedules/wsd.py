@@ -1,14 +1,13 @@
 """Warmup-stable-decay (the "trapezoidal" schedule of recent LLM training)."""
 
-from keras_lrs.schedules.base import (
-    Schedule,
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import (
     check_choice,
     check_non_negative,
     check_steps,
     check_steps_total,
-    evaluate,
-    register,
 )
+from keras_lrs.schedules.step_math import evaluate
 from keras_lrs.schedules.combinators import join, ramp
 
 

@@ -17,6 +17,7 @@ import pytest
 import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
+from keras_lrs.callbacks.optimizer_rates import rate_holders
 from tests.callbacks.helpers import logged_points, mean_prediction, steps_per_execution
 
 STEPS_PER_EPOCH = 8
@@ -139,7 +140,7 @@ def test_plateau_bounds_each_rate_by_min_lr():
         monitor="loss", mode="max", patience=0, factor=0.5, min_lr=slow_at_16 * 0.8
     )
     _fit(model, [plateau], epochs=2)
-    holders = {h.name: h for h in keras_lrs.callbacks.scaling.rate_holders(model.optimizer)}
+    holders = {h.name: h for h in rate_holders(model.optimizer)}
     assert holders["slow_sgd"]._learning_rate.scale == pytest.approx(0.8, rel=1e-6)
     assert holders["fast_sgd"]._learning_rate.scale == 0.5
 
@@ -158,7 +159,7 @@ def test_multi_optimizer_with_plateau_saves_and_reloads(tmp_path):
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(restored)
         )
-    holders = {h.name: h for h in keras_lrs.callbacks.scaling.rate_holders(loaded.optimizer)}
+    holders = {h.name: h for h in rate_holders(loaded.optimizer)}
     assert holders["fast_sgd"]._learning_rate.scale == 0.25  # halved after epochs 1 and 2
     # After epoch 2 `slow`'s rate is 0 (its decay ended at step 23): no
     # reduction lowers it by more than `eps`.
@@ -173,7 +174,7 @@ def test_range_test_sweeps_one_multiplier_and_restores_everything():
         model.get_layer(name).set_weights([np.full((1, 1), 50.0, "float32")])
     optimizer = model.optimizer
     before = [keras.ops.convert_to_numpy(v).copy() for v in model.variables + optimizer.variables]
-    holders = keras_lrs.callbacks.scaling.rate_holders(optimizer)
+    holders = rate_holders(optimizer)
     held = [holder._learning_rate for holder in holders]
     rates_at_8 = sum(float(keras_lrs.schedule_values(schedule, [8])[0]) for schedule in _schedules().values())
     kernels = sum(_kernels(model).values())

@@ -172,7 +172,7 @@ def test_one_graph_under_torch_compile(name, traced):
     # Through the plateau callbacks' wrapper, which every schedule runs in
     # once a ReduceLROnPlateau has lowered it.
     schedule = _as_users_subclass(make(name)) if traced else make(name)
-    assert (schedule._in_one_piece is None) == traced
+    assert (schedule._torch_graph_value is None) == traced
     torch._dynamo.reset()
     compiled = torch.compile(
         keras_lrs.callbacks.ScaledSchedule(schedule, 0.5), fullgraph=True, dynamic=True
@@ -204,7 +204,7 @@ def _torch_compiled_update(optimizer, variable):
 
 def test_torch_step_follows_a_schedule_swapped_for_one_of_its_class():
     # On torch, a keras_lrs schedule enters the compiled step as one opaque
-    # function (see `_in_one_piece`), which Dynamo recognizes by its code:
+    # function (see `_torch_graph_value`), which Dynamo recognizes by its code:
     # a schedule of the same class put in its place must not be served the
     # graph of the first.
     if keras.backend.backend() != "torch":

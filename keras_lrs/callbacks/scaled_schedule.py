@@ -1,0 +1,67 @@
+"""A schedule multiplied by a scale that `ReduceLROnPlateau` lowers.
+
+The scale is a variable that the optimizer tracks (see
+`keras_lrs.callbacks.optimizer_rates.enable_scaling`): on JAX the compiled
+step is a pure function of the optimizer's variables, and a variable it
+does not track would be frozen into it as a constant. A freshly loaded
+optimizer has only Keras's own variables, so the scale is kept out of the
+optimizer's saved list (`hidden_variables`); it is saved instead, with the
+callbacks' counters, by the config (`model.save`) and by the
+`CallbackState` the optimizer holds (weights checkpoints such as
+`BackupAndRestore`).
+"""
+
+import keras
+from keras import ops
+
+from keras_lrs.callbacks.state import CallbackState, check_counters
+from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.checks import check_non_negative, check_schedule
+from keras_lrs.schedules.step_math import evaluate
+
+
+@register
+class ScaledSchedule(Schedule):
+    """A schedule multiplied by a scale that can change during training.
+
+    Value: `schedule(t) * scale`. `scale` is held in a non-trainable
+    variable (`scale_variable`); the config records its current value and
+    the callbacks' counters (`state`), so a saved model reloads with the
+    reduced rate and a plateau callback continues where it was.
+    `ReduceLROnPlateau` puts one around the optimizer's schedule; it is
+    rarely built by hand.
+
+    Args:
+        schedule: any `LearningRateSchedule`, or a constant rate.
+        scale: the initial multiplier, a float >= 0.
+        counters: the callbacks' counters, `{name: int or list of ints}`,
+            as `get_config` records them; None for none yet.
+        name: optional name of the schedule.
+    """
+
+    def __init__(self, schedule, scale=1.0, counters=None, name=None):
+        super().__init__(name=name)
+        self.schedule = check_schedule("schedule", schedule)
+        self.scale_variable = keras.Variable(
+            check_non_negative("scale", scale),
+            dtype="float32",
+            trainable=False,
+            name="learning_rate_scale",
+        )
+        self.state = CallbackState(
+            initial_values=check_counters(counters), name="keras_lrs_state"
+        )
+        self.state.scale = self.scale_variable
+
+    @property
+    def scale(self):
+        return float(ops.convert_to_numpy(self.scale_variable))
+
+    @property
+    def counters(self):
+        return self.state.values()
+
+    def formula(self, step):
+        return evaluate(self.schedule, step) * ops.cast(
+            self.scale_variable, "float32"
+        )
