@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import keras_lrs
 from keras_lrs import schedules as s
+from tests.schedules.arguments import KINDS
 
 MAX_STEP = 2**31 - 1
 FLOAT32_MAX = float(np.finfo("float32").max)
@@ -631,61 +632,39 @@ def wrong_length(draw, valid, item):
 
 
 def _kinds(cls, kwargs):
-    """Argument -> strategy of invalid values, given the valid `kwargs`."""
-    kinds = {
-        "name": NOT_NAMES,
-        "learning_rate": BAD_RATES,
-        "initial_learning_rate": BAD_RATES,
-        "min_learning_rate": BAD_RATES,
-        "end_learning_rate": BAD_RATES,
-        "peak_learning_rate": BAD_RATES,
-        "base_learning_rate": BAD_RATES,
-        "max_learning_rate": BAD_RATES,
-        "step_size": BAD_STEPS,
-        "decay_steps": BAD_STEPS,
-        "first_decay_steps": BAD_STEPS,
-        "total_steps": BAD_STEPS,
-        "step_size_up": BAD_STEPS,
-        "step_size_down": BAD_OPTIONAL_STEPS,
-        "cycle_limit": BAD_OPTIONAL_STEPS,
-        "warmup_steps": BAD_STEPS,
-        "steps_per_epoch": BAD_STEPS,
-        "stable_steps": BAD_STEPS_0,
-        "gamma": BAD_FACTORS,
-        "decay_rate": BAD_FACTORS,
-        "m_mul": BAD_FACTORS,
-        "power": BAD_RATES,
-        "timescale": BAD_POSITIVES,
-        "div_factor": BAD_POSITIVES,
-        "final_div_factor": BAD_POSITIVES,
-        "t_mul": st.floats(max_value=1.0, exclude_max=True) | NOT_NUMBERS
-        | HUGE,
-        "pct_start": st.floats(max_value=0.0) | st.floats(min_value=1.0)
-        | NOT_NUMBERS,
-        "staircase": NOT_BOOLS,
-        "cycle": NOT_BOOLS,
-        "three_phase": NOT_BOOLS,
-        "shape": _choices({"linear", "cosine", "exponential"}),
-        "decay_shape": _choices({"linear", "cosine", "sqrt"}),
-        "anneal_strategy": _choices({"cos", "linear"}),
-        "mode": _choices({"triangular", "triangular2", "exp_range"}),
-        "schedule": BAD_SCHEDULES,
-        "milestones": bad_lists(kwargs.get("milestones"), BAD_STEPS_0, 0),
-        "boundaries": bad_lists(
-            kwargs.get("boundaries"),
-            BAD_STEPS if cls is s.Sequential else BAD_STEPS_0,
-            1 if cls is s.Sequential else 0,
-        ),
-        "values": bad_lists(kwargs.get("values"), BAD_RATES)
-        | wrong_length(kwargs.get("values"), RATES),
-        "schedules": bad_lists(kwargs.get("schedules"), BAD_SCHEDULES)
-        | wrong_length(kwargs.get("schedules"), RATES),
+    """Argument -> strategy of invalid values, given the valid `kwargs`, by
+    the kind the table (`tests/schedules/arguments.py`) gives it."""
+    return {
+        arg: _bad_values(kind, kwargs.get(arg))
+        for arg, kind in KINDS[cls].items()
     }
-    if cls is s.InverseTimeDecay:  # a rate of decay >= 0, not a factor
-        kinds["decay_rate"] = BAD_RATES
-    if cls is s.WarmupStableDecay:  # no warmup is allowed
-        kinds["warmup_steps"] = BAD_STEPS_0
-    return kinds
+
+
+def _bad_values(kind, valid):
+    if isinstance(kind, tuple):  # ("choice", values)
+        return _choices(kind[1])
+    if kind in ("milestones", "boundaries"):
+        return bad_lists(valid, BAD_STEPS_0, 0)
+    if kind == "boundaries_1":
+        return bad_lists(valid, BAD_STEPS, 1)
+    if kind == "values":
+        return bad_lists(valid, BAD_RATES) | wrong_length(valid, RATES)
+    if kind == "schedules":
+        return bad_lists(valid, BAD_SCHEDULES) | wrong_length(valid, RATES)
+    return {
+        "rate": BAD_RATES,
+        "positive": BAD_POSITIVES,
+        "factor": BAD_FACTORS,
+        "steps": BAD_STEPS,
+        "steps_0": BAD_STEPS_0,
+        "optional_steps": BAD_OPTIONAL_STEPS,
+        "bool": NOT_BOOLS,
+        "name": NOT_NAMES,
+        "schedule": BAD_SCHEDULES,
+        "t_mul": st.floats(max_value=1.0, exclude_max=True) | NOT_NUMBERS | HUGE,
+        "fraction": st.floats(max_value=0.0) | st.floats(min_value=1.0)
+        | NOT_NUMBERS,
+    }[kind]
 
 
 # Invalid combinations of valid-looking arguments: class -> function of the

@@ -1,5 +1,6 @@
 """Every bad argument raises a Keras-style ValueError at construction."""
 
+import inspect
 import math
 
 import numpy as np
@@ -7,126 +8,57 @@ import pytest
 
 from keras_lrs import schedules as s
 
+from tests.schedules.arguments import KINDS, SPECIAL, VALID
+
 NOT_NUMBERS = [float("nan"), float("inf"), -float("inf"), "0.1", None, True]
-
-# class -> valid keyword arguments; each bad case below overrides one.
-VALID = {
-    s.Constant: dict(learning_rate=0.1),
-    s.StepDecay: dict(initial_learning_rate=0.1, step_size=10),
-    s.MultiStepDecay: dict(initial_learning_rate=0.1, milestones=[5, 10]),
-    s.PiecewiseConstant: dict(boundaries=[5, 10], values=[0.1, 0.01, 0.001]),
-    s.ExponentialDecay: dict(
-        initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5
-    ),
-    s.InverseTimeDecay: dict(
-        initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5
-    ),
-    s.InverseSqrtDecay: dict(initial_learning_rate=0.1, timescale=10),
-    s.PolynomialDecay: dict(initial_learning_rate=0.1, decay_steps=10),
-    s.CosineDecay: dict(initial_learning_rate=0.1, decay_steps=10),
-    s.CosineRestarts: dict(initial_learning_rate=0.1, first_decay_steps=10),
-    s.OneCycle: dict(max_learning_rate=0.1, total_steps=100),
-    s.Cyclical: dict(base_learning_rate=0.01, max_learning_rate=0.1),
-    s.WarmupStableDecay: dict(
-        peak_learning_rate=0.1, warmup_steps=5, stable_steps=10, decay_steps=5
-    ),
-    s.Warmup: dict(schedule=0.1, warmup_steps=5),
-    s.Sequential: dict(schedules=[0.1, 0.01], boundaries=[10]),
-    s.FromEpochs: dict(schedule=0.1, steps_per_epoch=10),
-}
-
-RATES = {
-    s.Constant: ["learning_rate"],
-    s.StepDecay: ["initial_learning_rate", "min_learning_rate"],
-    s.MultiStepDecay: ["initial_learning_rate"],
-    s.ExponentialDecay: ["initial_learning_rate", "min_learning_rate"],
-    s.InverseTimeDecay: ["initial_learning_rate", "decay_rate"],
-    s.InverseSqrtDecay: ["initial_learning_rate"],
-    s.PolynomialDecay: ["initial_learning_rate", "end_learning_rate", "power"],
-    s.CosineDecay: ["initial_learning_rate", "end_learning_rate"],
-    s.CosineRestarts: ["initial_learning_rate", "end_learning_rate"],
-    s.OneCycle: ["max_learning_rate"],
-    s.Cyclical: ["base_learning_rate", "max_learning_rate"],
-    s.WarmupStableDecay: [
-        "peak_learning_rate", "end_learning_rate", "initial_learning_rate"
-    ],
-    s.Warmup: ["initial_learning_rate", "schedule"],
-    s.Sequential: [],
-    s.FromEpochs: ["schedule"],
-}
-
-STEPS = {
-    s.StepDecay: ["step_size"],
-    s.ExponentialDecay: ["decay_steps"],
-    s.InverseTimeDecay: ["decay_steps"],
-    s.PolynomialDecay: ["decay_steps"],
-    s.CosineDecay: ["decay_steps"],
-    s.CosineRestarts: ["first_decay_steps", "cycle_limit"],
-    s.OneCycle: ["total_steps"],
-    s.Cyclical: ["step_size_up", "step_size_down"],
-    s.WarmupStableDecay: ["decay_steps"],
-    s.Warmup: ["warmup_steps"],
-    s.FromEpochs: ["steps_per_epoch"],
-}
-
-FACTORS = {
-    s.StepDecay: ["gamma"],
-    s.MultiStepDecay: ["gamma"],
-    s.ExponentialDecay: ["decay_rate"],
-    s.CosineRestarts: ["m_mul"],
-    s.Cyclical: ["gamma"],
-}
+NOT_STEPS = [-5, 2.5, *NOT_NUMBERS[:-2], True]
 
 
-def _cases(table, bad_values):
+def _with_item(valid, item):
+    """The valid list with its first item replaced."""
+    return [item, *valid[1:]]
+
+
+def bad_examples(kind, valid):
+    """Invalid values of an argument of `kind`, whose valid value is `valid`."""
+    if isinstance(kind, tuple):  # ("choice", values)
+        return ["nonexistent", None, sorted(kind[1])[0].upper()]
+    lists = {
+        "milestones": [-1, 2.5, "5"],
+        "boundaries": [-1, 2.5, "5"],
+        "boundaries_1": [0, -1, 2.5],
+        "values": [-0.01, float("nan"), "0.1"],
+        "schedules": [-0.1, "cosine", None],
+    }
+    if kind in lists:
+        not_a_list = [5, "5", {5}] if kind != "schedules" else ["cosine", 0.1]
+        return [_with_item(valid, item) for item in lists[kind]] + not_a_list
+    return {
+        "rate": [-0.1, *NOT_NUMBERS],
+        "positive": [0, -1.0, 1e-45, *NOT_NUMBERS],
+        "factor": [0.0, -0.5, 1.5, *NOT_NUMBERS],
+        "steps": [0, *NOT_STEPS],
+        "steps_0": NOT_STEPS,
+        "optional_steps": [0, *NOT_STEPS[:-3], True],
+        "bool": ["no", 1, None],
+        "name": [3, b"name"],
+        "schedule": ["cosine", -0.1, None],
+        "t_mul": [0.5, 0.0, *NOT_NUMBERS],
+        "fraction": [0.0, 1.0, -0.5, *NOT_NUMBERS],
+    }[kind]
+
+
+def _cases():
+    cases = [
+        (cls, arg, value)
+        for cls, kinds in KINDS.items()
+        for arg, kind in kinds.items()
+        for value in bad_examples(kind, VALID[cls].get(arg))
+    ]
     return [
         pytest.param(cls, arg, value, id=f"{cls.__name__}-{arg}={value!r}")
-        for cls, args in table.items()
-        for arg in args
-        for value in bad_values
+        for cls, arg, value in cases + SPECIAL
     ]
-
-
-SPECIAL = [
-    (s.MultiStepDecay, "milestones", [10, 5]),
-    (s.MultiStepDecay, "milestones", [5, 5]),
-    (s.MultiStepDecay, "milestones", [-1, 5]),
-    (s.MultiStepDecay, "milestones", [2.5]),
-    (s.MultiStepDecay, "milestones", 5),
-    (s.PiecewiseConstant, "boundaries", [10, 5]),
-    (s.PiecewiseConstant, "values", [0.1, 0.01]),
-    (s.PiecewiseConstant, "values", [0.1, 0.01, 0.001, 0.0001]),
-    (s.PiecewiseConstant, "values", [0.1, -0.01, 0.001]),
-    (s.PiecewiseConstant, "values", [0.1, float("nan"), 0.001]),
-    (s.PiecewiseConstant, "values", 0.1),
-    (s.Sequential, "boundaries", [0]),
-    (s.Sequential, "boundaries", [10, 10]),
-    (s.Sequential, "boundaries", [10, 20]),
-    (s.Sequential, "schedules", [0.1, "cosine"]),
-    (s.Sequential, "schedules", [0.1, -0.1]),
-    (s.Sequential, "schedules", "cosine"),
-    (s.Warmup, "shape", "quadratic"),
-    (s.Warmup, "initial_learning_rate", 0.0),  # with shape="exponential"
-    (s.Warmup, "schedule", "cosine"),
-    (s.CosineRestarts, "t_mul", 0.5),
-    (s.CosineRestarts, "t_mul", 1.0000001),
-    (s.OneCycle, "pct_start", 0.0),
-    (s.OneCycle, "pct_start", 1.0),
-    (s.OneCycle, "pct_start", 0.005),  # first phase without steps
-    (s.OneCycle, "div_factor", 0.0),
-    (s.OneCycle, "final_div_factor", -1.0),
-    (s.OneCycle, "anneal_strategy", "cosine"),
-    (s.OneCycle, "three_phase", "yes"),
-    (s.Cyclical, "mode", "triangle"),
-    (s.Cyclical, "max_learning_rate", 0.001),  # below base_learning_rate
-    (s.WarmupStableDecay, "decay_shape", "exp"),
-    (s.WarmupStableDecay, "warmup_steps", -1),
-    (s.WarmupStableDecay, "stable_steps", 1.5),
-    (s.InverseSqrtDecay, "timescale", 0),
-    (s.ExponentialDecay, "staircase", "no"),
-    (s.FromEpochs, "staircase", 1),
-    (s.Constant, "name", 3),
-]
 
 
 def _build(cls, arg, value):
@@ -141,14 +73,14 @@ def test_valid_arguments_construct(cls):
     cls(**VALID[cls])
 
 
-@pytest.mark.parametrize(
-    "cls, arg, value",
-    _cases(RATES, [-0.1, *NOT_NUMBERS])
-    + _cases(STEPS, [0, -5, 2.5, *NOT_NUMBERS[:-2], True])
-    + _cases(FACTORS, [0.0, -0.5, 1.5, *NOT_NUMBERS])
-    + [pytest.param(*case, id=f"{case[0].__name__}-{case[1]}={case[2]!r}")
-       for case in SPECIAL],
-)
+@pytest.mark.parametrize("cls", list(VALID))
+def test_the_table_has_every_argument(cls):
+    arguments = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    assert set(KINDS[cls]) == arguments
+    assert set(VALID[cls]) <= arguments
+
+
+@pytest.mark.parametrize("cls, arg, value", _cases())
 def test_bad_argument_raises_value_error_naming_it(cls, arg, value):
     with pytest.raises(ValueError) as error:
         _build(cls, arg, value)
