@@ -16,9 +16,6 @@ from keras import ops
 from keras_lrs.schedules.step_math import LearningRateSchedule, is_integer
 from keras_lrs.schedules.torch_graph import torch_graph_value
 
-__all__ = ["Schedule", "register"]
-
-
 def register(cls):
     """Registers a schedule class for saving under the package `keras_lrs`."""
     return keras.saving.register_keras_serializable(package="keras_lrs")(cls)
