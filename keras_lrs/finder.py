@@ -194,8 +194,12 @@ def find_learning_rate(
     saved_weights = [ops.convert_to_numpy(v) for v in model.variables]
     saved_optimizer = [ops.convert_to_numpy(v) for v in optimizer.variables]
     saved_rates = [compat.held_rate(holder) for holder in holders]
+    saved_steps_per_execution = model.steps_per_execution
     losses = []
     try:
+        # One batch per call: Keras 3.3's TensorFlow `train_on_batch` with
+        # `steps_per_execution > 1` asks for more batches than it is given.
+        model.steps_per_execution = 1
         # After a `fit` with `use_ema=True`, JAX's weights and their moving
         # averages can share buffers (Keras's final swap), which a train
         # step may not donate twice: the weights are given buffers of
@@ -235,6 +239,7 @@ def find_learning_rate(
     finally:
         for holder, rate in zip(holders, saved_rates):
             compat.hold_rate(holder, rate)
+        model.steps_per_execution = saved_steps_per_execution
         _assign_all(model.variables, saved_weights)
         _assign_all(optimizer.variables, saved_optimizer)
         model.train_function = None

@@ -236,6 +236,8 @@ def test_use_ema_range_test_restores_the_averages():
     )
     for got, expected in zip(model.optimizer.variables, before, strict=True):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), expected)
+    # The test runs one batch per call; the model's own setting is back.
+    assert model.steps_per_execution == steps_per_execution(4)
 
 
 @needs_multi_optimizer
