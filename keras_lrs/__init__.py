@@ -1,6 +1,7 @@
 """keras_lrs: learning-rate schedules and callbacks for Keras 3."""
 
 from keras_lrs import callbacks, schedules
+from keras_lrs.batch_norm import update_batch_norm
 from keras_lrs.finder import LRFinderResult, find_learning_rate
 from keras_lrs.plotting import plot_schedule
 from keras_lrs.values import schedule_values
@@ -14,4 +15,5 @@ __all__ = [
     "plot_schedule",
     "schedule_values",
     "schedules",
+    "update_batch_norm",
 ]
