@@ -57,7 +57,11 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
     resumes the average exactly, in either callback order (an epoch whose
     end a checkpoint saw before this callback averaged it is averaged at
     the start of the next epoch, from the restored weights). Memory: one
-    float32 copy of the weights.
+    float32 copy of the weights. Not restored: the average of a model
+    saved with `model.save` and loaded by `keras.models.load_model` (a
+    fresh optimizer has no place for it when Keras loads its weights); the
+    rate phase and the step count are, and a warning says that the average
+    starts again. Each `fit` starts a new average.
 
     `swap_for_validation=True` puts the average (the current epoch
     included) in the model for the validation at each epoch end once
@@ -159,6 +163,10 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
             return
         epochs = params.get("epochs")
         self.resolved_start_epoch = self._resolve_start(epochs)
+        # Each `fit` starts its own average (before `BackupAndRestore`, in
+        # `on_train_begin`, brings back the one of an interrupted run).
+        self._state.reset()
+        self._epoch = None
         if self.swa_learning_rate is not None:
             self._install_rate_phase(params.get("steps"))
 
@@ -219,8 +227,11 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._swap_back()
+        first = self._epoch is None
         self._epoch = epoch
         self._catch_up(epoch - 1)
+        if first and epoch > self.resolved_start_epoch:
+            self._warn_not_restored(epoch)
 
     def on_test_begin(self, logs=None):
         if self._epoch is None or not self.swap_for_validation:
@@ -273,6 +284,18 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
             for variable, value in zip(_averaged(self.model), self._swapped):
                 variable.assign(value)
             self._swapped = None
+
+    def _warn_not_restored(self, epoch):
+        if self._state.count_value() > 0:
+            return
+        warnings.warn(
+            f"StochasticWeightAveraging: `fit` starts at epoch {epoch}, after "
+            f"averaging should have started ({self.resolved_start_epoch}), "
+            "with no average to continue: the average starts from here. "
+            "(A model loaded by `keras.models.load_model` does not bring "
+            "the average back; `BackupAndRestore` does.)",
+            stacklevel=2,
+        )
 
     def _warn_batch_norm(self):
         if self._warned_batch_norm:
@@ -344,6 +367,10 @@ class AveragingState(keras.layers.Layer):
             )
             for i, weight in enumerate(weights)
         ]
+
+    def reset(self):
+        self.count.assign(0)
+        self.last_epoch.assign(-1)
 
     def count_value(self):
         return int(ops.convert_to_numpy(self.count))

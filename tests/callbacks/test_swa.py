@@ -92,6 +92,15 @@ def test_weights_are_the_mean_of_the_averaged_epoch_ends(start_epoch, average_ev
     assert all(f is record.functions[0] for f in record.functions)
 
 
+def test_each_fit_starts_its_own_average():
+    model, record = mlp(), RecordEpochEnds()
+    swa = SWA(1)
+    model.fit(*regression_data(), batch_size=8, epochs=3, shuffle=False, verbose=0, callbacks=[swa])
+    model.fit(*regression_data(), batch_size=8, epochs=3, shuffle=False, verbose=0,
+              callbacks=[record, swa])
+    assert_weights(model.get_weights(), expected_mean(record, [1, 2]))
+
+
 def test_callback_order_does_not_matter():
     results = []
     for swa_first in (True, False):
