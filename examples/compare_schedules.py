@@ -108,7 +108,36 @@ OUR_SCHEDULES = {
     "plateau": "warmup, cosine, x0.5 when the training loss stalls for "
     "2 epochs (Warmup(CosineDecay) + ReduceLROnPlateau)",
 }
-SCHEDULES = {**D2L_SCHEDULES, **OUR_SCHEDULES}
+# Weight averaging on top of a schedule above: (base schedule, description).
+# SWA averages the epoch ends of the last 25% of the epochs (from epoch
+# floor(0.75 * epochs)) and is evaluated with `swap_for_validation`, so the
+# test accuracy after each of those epochs is the average's; Keras's EMA
+# (`use_ema=True`, momentum 0.99 per step) with `SwapEMAWeights` evaluates
+# its moving average likewise.
+AVERAGED = {
+    "constant_swa": (
+        "constant",
+        "constant 0.3, then SWA over the last 25% of the epochs, its rate "
+        "annealed to 0.05 over 2 epochs (StochasticWeightAveraging)",
+    ),
+    "cosine_swa": (
+        "cosine",
+        "the cosine run, with SWA over the last 25% of the epochs at its "
+        "rate (StochasticWeightAveraging)",
+    ),
+    "constant_ema": (
+        "constant",
+        "constant 0.3 with Keras's own SGD(use_ema=True), evaluated with "
+        "keras.callbacks.SwapEMAWeights",
+    ),
+}
+SWA_START = 0.75
+SWA_LEARNING_RATES = {"constant_swa": 0.05, "cosine_swa": None}
+SCHEDULES = {
+    **D2L_SCHEDULES,
+    **OUR_SCHEDULES,
+    **{name: text for name, (_, text) in AVERAGED.items()},
+}
 # What the chapter's PyTorch tab printed after 30 epochs: train loss, train
 # accuracy, test accuracy (d2l 1.0.3, d2l-ai/d2l-pytorch-colab,
 # chapter_optimization/lr-scheduler.ipynb). It trains no FactorScheduler.
@@ -304,6 +333,7 @@ def build_schedule(name, rate, plan):
     """The schedule `name` as the optimizer sees it: a function of the step."""
     from keras_lrs import schedules
 
+    name = AVERAGED.get(name, (name,))[0]
     if name in D2L_SCHEDULES:
         return schedules.FromEpochs(
             d2l_schedule(name, rate), plan.steps_per_epoch, staircase=True
@@ -380,8 +410,21 @@ def epoch_rate_recorder():
 
 
 def build_callbacks(name):
-    from keras_lrs.callbacks import ReduceLROnPlateau
+    import keras
 
+    from keras_lrs.callbacks import ReduceLROnPlateau, StochasticWeightAveraging
+
+    if name in SWA_LEARNING_RATES:
+        return [
+            StochasticWeightAveraging(
+                SWA_START,
+                swa_learning_rate=SWA_LEARNING_RATES[name],
+                annealing_epochs=2,
+                swap_for_validation=True,
+            )
+        ]
+    if name == "constant_ema":
+        return [keras.callbacks.SwapEMAWeights()]
     if name != "plateau":
         return []
     # No validation split: the test set stays unseen, so the training loss
@@ -398,7 +441,7 @@ def train_one(name, args, data, plan):
     keras.utils.set_random_seed(args.seed)
     model = build_lenet()
     model.compile(
-        optimizer=keras.optimizers.SGD(schedule),
+        optimizer=keras.optimizers.SGD(schedule, use_ema=name == "constant_ema"),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -416,11 +459,17 @@ def train_one(name, args, data, plan):
         verbose=2,
     )
     wall_time = time.perf_counter() - started
+    if name in SWA_LEARNING_RATES:
+        # The rate phase (SWASchedule around the schedule) is the
+        # optimizer's schedule now.
+        schedule = model.optimizer._learning_rate
     epochs = history.history
     result = {
         "schedule": name,
         "description": SCHEDULES[name],
-        "source": "d2l" if name in D2L_SCHEDULES else "keras_lrs",
+        "source": "d2l" if name in D2L_SCHEDULES else (
+            "keras" if name == "constant_ema" else "keras_lrs"
+        ),
         "config": keras.optimizers.schedules.serialize(schedule),
         "train_loss": epochs["loss"][-1],
         "train_accuracy": epochs["accuracy"][-1],

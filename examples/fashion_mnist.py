@@ -11,6 +11,7 @@ Usage:
     python examples/fashion_mnist.py                 # warmup_cosine, AdamW
     python examples/fashion_mnist.py --schedule one_cycle --optimizer sgd
     python examples/fashion_mnist.py --quick --save /tmp/model.keras
+    python examples/fashion_mnist.py --quick --swa    # weight averaging
     KERAS_BACKEND=jax python examples/fashion_mnist.py --log-dir logs/fmnist
 
 `--quick` trains a smaller net on 6000 training and 2000 test images for
@@ -56,6 +57,7 @@ QUICK_TRAIN_IMAGES = 6000
 QUICK_TEST_IMAGES = 2000
 DEFAULT_EPOCHS = 15
 QUICK_EPOCHS = 3
+SWA_BATCH_NORM_IMAGES = 10000  # for the batch-norm refresh after --swa
 PEAK_LEARNING_RATES = {"adamw": 3e-3, "sgd": 0.1}
 WEIGHT_DECAYS = {"adamw": 0.05, "sgd": 5e-4}
 WARMUP_FRACTION = 0.05
@@ -229,6 +231,13 @@ def parse_args(argv=None):
         action="store_true",
         help=f"a smaller net on {QUICK_TRAIN_IMAGES} training and "
         f"{QUICK_TEST_IMAGES} test images, {QUICK_EPOCHS} epochs by default",
+    )
+    parser.add_argument(
+        "--swa",
+        action="store_true",
+        help="stochastic weight averaging of the last epochs (a third, at "
+        "least 2), batch normalization recomputed for the averaged weights "
+        f"on {SWA_BATCH_NORM_IMAGES} training images",
     )
     parser.add_argument("--seed", type=seed_int, default=0)
     args = parser.parse_args(argv)
@@ -421,10 +430,30 @@ def build_model(size):
     return keras.Model(inputs, outputs, name="fashion_mnist_cnn")
 
 
-def build_callbacks(schedule_name, log_dir):
-    from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
+def swa_start_epoch(epochs):
+    """The first averaged epoch: the last third of the run, at least 2 epochs."""
+    return max(0, epochs - max(2, epochs // 3))
+
+
+def build_callbacks(schedule_name, log_dir, swa_data=None, epochs=None, batch_size=None):
+    from keras_lrs.callbacks import (
+        LearningRateMonitor,
+        ReduceLROnPlateau,
+        StochasticWeightAveraging,
+    )
 
     callbacks = []
+    if swa_data is not None:
+        # Averages at the schedule's own rate; the averaged weights get
+        # batch statistics of their own at the end of `fit`.
+        callbacks.append(
+            StochasticWeightAveraging(
+                swa_start_epoch(epochs),
+                batch_norm_data=swa_data,
+                batch_size=batch_size,
+                verbose=1,
+            )
+        )
     if schedule_name == "plateau":
         # No validation split here: the training loss is what stalls.
         callbacks.append(
@@ -532,7 +561,13 @@ def timed_fit(model, x_train, y_train, args):
         y_train,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=build_callbacks(args.schedule, args.log_dir),
+        callbacks=build_callbacks(
+            args.schedule,
+            args.log_dir,
+            x_train[:SWA_BATCH_NORM_IMAGES] if args.swa else None,
+            args.epochs,
+            args.batch_size,
+        ),
         verbose=2,
     )
     return time.perf_counter() - started
@@ -632,6 +667,7 @@ def run(args, dataset, source):
     summary = {
         "schedule": args.schedule,
         "epochs": args.epochs,
+        "swa": args.swa,
         "test_accuracy": round(accuracy, 4),
         "wall_time_s": round(wall_time, 1),
         "backend": backend,

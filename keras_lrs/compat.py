@@ -14,6 +14,7 @@ between those versions that matters to it, is here and nowhere else:
   optimizer's state (so that JAX's compiled step reads it as a variable).
 - `keras.Variable`: in Keras 3.3 the exported name is not a base class of
   the backend's variables, so `isinstance` needs the real base class.
+- `Layer._flatten_layers`: a model's layers, nested ones included.
 - The list of callbacks that `fit` runs (`keras.callbacks.CallbackList`'s
   public `callbacks` attribute), found from a callback in it.
 
@@ -126,6 +127,11 @@ def optimizer_chain(optimizer, holder):
             if rest[-1] is holder:
                 return chain + rest
     return chain
+
+
+def all_layers(model):
+    """The model's layers, nested ones included (the model first)."""
+    return list(model._flatten_layers())
 
 
 # --- the callbacks of a fit -------------------------------------------------

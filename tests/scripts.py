@@ -12,6 +12,7 @@ SCRIPTS = {
     "overhead": ROOT / "benchmarks" / "overhead.py",
     "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
     "schedule_call": ROOT / "benchmarks" / "schedule_call.py",
+    "swa_cost": ROOT / "benchmarks" / "swa_cost.py",
 }
 
 

@@ -695,3 +695,17 @@ def test_gpu_run_rejects_an_unknown_part(tmp_path):
     assert result.returncode == 2
     assert result.stderr == "gpu_run.sh: error: unknown part 'benchmark'\n"
     assert not (tmp_path / "run.log").exists()
+
+
+def test_swa_cost_prints_a_table_and_writes_json(tmp_path):
+    result = run_script(
+        SCRIPTS["swa_cost"], "--epochs", 2, "--steps", 3, "--models", "mlp-small",
+        "--out", tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "averaging ms" in result.stdout
+    (path,) = tmp_path.glob("swa_cost-*.json")
+    row = json.loads(path.read_text())["models"]["mlp-small"]
+    # 784*64 + 64 + 64*10 + 10 weights, one average of them.
+    assert row["weights"] == 784 * 64 + 64 + 64 * 10 + 10
+    assert 0 < row["averaging_ms"] < row["epoch_ms"]

@@ -210,3 +210,25 @@ def test_small_run_writes_table_json_and_plot(tmp_path):
 def test_bad_inputs_are_one_line_and_exit_code_2(tmp_path, args, message):
     result = run_script(*(arg.format(tmp=tmp_path) for arg in args))
     scripts.assert_one_line_usage_error(result, SCRIPT, message)
+
+
+def test_weight_averaging_rows(tmp_path):
+    out = tmp_path / "out"
+    result = run_script(
+        "--schedules", "constant_swa,constant_ema", "--epochs", 4,
+        "--train-images", 512, "--test-images", 256,
+        "--data-dir", fashion_mnist_dir(), "--out", out,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = table_rows((out / "results.md").read_text())
+    assert [row[0] for row in rows] == ["constant_swa", "constant_ema"]
+    swa, ema = json.loads((out / "results.json").read_text())["results"]
+    # SWA's rate phase went into the optimizer: from epoch floor(0.75 * 4)
+    # = 3 of 2 steps, annealed to 0.05 over 2 epochs.
+    config = swa["config"]["config"]
+    assert swa["config"]["class_name"] == "SWASchedule"
+    assert (config["start_step"], config["annealing_steps"]) == (6, 4)
+    assert config["swa_learning_rate"] == pytest.approx(0.05)
+    assert swa["per_epoch"]["learning_rate"] == pytest.approx([0.3] * 4)
+    assert (swa["source"], ema["source"]) == ("keras_lrs", "keras")
+    assert ema["config"]["class_name"] == "FromEpochs"

@@ -62,6 +62,23 @@ def test_quick_run_trains_saves_and_reloads(tmp_path):
     assert summary["test_accuracy"] >= ONE_EPOCH_ACCURACY_FLOOR
 
 
+def test_quick_run_with_swa(tmp_path):
+    # Two epochs: both averaged (the last third, at least 2), then batch
+    # normalization recomputed; the averaged model saves and reloads.
+    saved = tmp_path / "model.keras"
+    result = run_script(
+        "--quick", "--epochs", 2, "--swa", "--data-dir", fashion_mnist_dir(),
+        "--save", saved,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "StochasticWeightAveraging: averaging from epoch 1." in result.stdout
+    assert "the model has the average of 2 epochs" in result.stdout
+    assert "batch_norm_data" not in result.stderr  # no warning: data given
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["swa"] is True and summary["epochs"] == 2
+    assert summary["test_accuracy"] >= ONE_EPOCH_ACCURACY_FLOOR
+
+
 def test_plateau_range_test_and_per_step_logging(tmp_path):
     from tests.callbacks.helpers import logged_points
 

@@ -1,0 +1,279 @@
+"""Stochastic weight averaging (Izmailov et al., 2018) for Keras 3 `fit`."""
+
+import math
+import warnings
+
+import keras
+
+from keras_lrs.batch_norm import batch_norm_layers, update_batch_norm
+from keras_lrs.callbacks.averaging_state import averaged_weights, averaging_state
+from keras_lrs.callbacks.swa_rate_phase import float_rates_as_scales, install_rate_phase
+from keras_lrs.schedules.checks import (
+    check_bool,
+    check_choice,
+    check_non_negative,
+    check_number,
+    check_steps,
+)
+
+
+class StochasticWeightAveraging(keras.callbacks.Callback):
+    """Averages the weights along the end of training (SWA).
+
+    From epoch `start_epoch` on, at the end of every `average_every`-th
+    epoch (`(epoch - start_epoch) % average_every == 0`) the model's
+    weights join a running arithmetic mean of all averaged epochs, kept in
+    float64 on the host at each update and stored in float32 variables
+    (`average_k = average_{k-1} + (w - average_{k-1}) / k`). At the end of
+    `fit` the average replaces the model's weights and, with
+    `batch_norm_data`, batch normalization statistics are recomputed by
+    `keras_lrs.update_batch_norm`. Without it, the moving statistics of a
+    model with `BatchNormalization` are averaged like the other weights,
+    and a warning says so once.
+
+    The rate phase (`swa_learning_rate` not None): from the first step of
+    `start_epoch` the rate is `SWASchedule` around the optimizer's schedule
+    (PyTorch's `SWALR` applied per step, see `SWASchedule` for the
+    formula) with `start_step = start_epoch * steps_per_epoch` and
+    `annealing_steps = annealing_epochs * steps_per_epoch`, counting from
+    the optimizer's step 0 at epoch 0. It is installed when `fit` starts,
+    before the train step is compiled, and is saved with the model. With
+    `ReduceLROnPlateau` the two nest as `ScaledSchedule(SWASchedule(...))`
+    in any callback order: the plateau's scale multiplies the whole rate,
+    the SWA phase included (`scale * SWASchedule(t)`).
+
+    The average, its count and the last averaged epoch are variables held
+    by the optimizer (attribute `_keras_lrs_swa`), saved with its weights
+    but not among the optimizer's own variables: `BackupAndRestore`
+    resumes the average exactly, in either callback order (an epoch whose
+    end a checkpoint saw before this callback averaged it is averaged at
+    the start of the next epoch, from the restored weights). Memory: one
+    float32 copy of the weights. Not restored: the average of a model
+    saved with `model.save` and loaded by `keras.models.load_model` (a
+    fresh optimizer has no place for it when Keras loads its weights); the
+    rate phase and the step count are, and a warning says that the average
+    starts again. Each `fit` starts a new average.
+
+    `swap_for_validation=True` puts the average (the current epoch
+    included) in the model for the validation at each epoch end once
+    averaging has begun, as Keras's `SwapEMAWeights` does, and the training
+    weights back after it.
+
+    A float learning rate becomes `ScaledSchedule(SWASchedule(1.0, ...))`
+    whose scale is the optimizer's rate variable itself (so a plateau
+    reduction of the float rate still applies), with the SWA target
+    `swa_learning_rate / rate`.
+
+    The Keras internals this relies on are read through `keras_lrs.compat`.
+
+    Args:
+        start_epoch: an integer >= 0 (0-based epoch), or a float in (0, 1):
+            the fraction of `fit`'s epochs, `floor(start_epoch * epochs)`.
+        swa_learning_rate: None keeps the optimizer's rate; a float >= 0 is
+            the rate of the averaging phase.
+        annealing_epochs: epochs to move from the rate at the start to
+            `swa_learning_rate`, an integer >= 0.
+        annealing_shape: "cosine" or "linear".
+        average_every: average every this many epochs, an integer >= 1.
+        batch_norm_data: data to recompute batch normalization statistics
+            with at the end (a dataset, an array, or `(x, y)`), or None.
+        batch_size: batch size for `batch_norm_data` given as arrays.
+        swap_for_validation: evaluate the averaged weights in validation.
+        verbose: 1 prints a line when averaging starts and at the swap.
+    """
+
+    def __init__(
+        self,
+        start_epoch=0.8,
+        swa_learning_rate=None,
+        annealing_epochs=0,
+        annealing_shape="cosine",
+        average_every=1,
+        batch_norm_data=None,
+        batch_size=None,
+        swap_for_validation=False,
+        verbose=0,
+    ):
+        super().__init__()
+        number = check_number("start_epoch", start_epoch)
+        if isinstance(start_epoch, float) and not number.is_integer():
+            if not 0 < number < 1:
+                raise ValueError(
+                    "Argument `start_epoch` must be an integer >= 0 or a "
+                    "fraction in (0, 1). "
+                    f"Received: start_epoch={start_epoch!r}"
+                )
+        else:
+            check_steps("start_epoch", start_epoch, minimum=0)
+            number = int(number)
+        self.start_epoch = start_epoch
+        self._start_number = number
+        if swa_learning_rate is not None:
+            swa_learning_rate = check_non_negative(
+                "swa_learning_rate", swa_learning_rate
+            )
+        self.swa_learning_rate = swa_learning_rate
+        self.annealing_epochs = check_steps(
+            "annealing_epochs", annealing_epochs, minimum=0
+        )
+        self.annealing_shape = check_choice(
+            "annealing_shape", annealing_shape, {"cosine", "linear"}
+        )
+        self.average_every = check_steps("average_every", average_every)
+        self.batch_norm_data = batch_norm_data
+        if batch_size is not None:
+            batch_size = check_steps("batch_size", batch_size)
+        self.batch_size = batch_size
+        self.swap_for_validation = check_bool(
+            "swap_for_validation", swap_for_validation
+        )
+        if verbose not in (0, 1):
+            raise ValueError(
+                f"Argument `verbose` must be 0 or 1. Received: verbose={verbose!r}"
+            )
+        self.verbose = verbose
+        self._state = None
+        self._epoch = None
+        self._swapped = None
+        self._warned_batch_norm = False
+
+    # --- set up, before the train step is compiled -------------------------
+
+    def set_model(self, model):
+        super().set_model(model)
+        if getattr(model, "optimizer", None) is None:
+            return  # not compiled yet; Keras calls set_model again in fit
+        self._state = averaging_state(model)
+        if self.swa_learning_rate is not None:
+            float_rates_as_scales(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self._state is None or not params:
+            return
+        epochs = params.get("epochs")
+        self.resolved_start_epoch = self._resolve_start(epochs)
+        # Each `fit` starts its own average (before `BackupAndRestore`, in
+        # `on_train_begin`, brings back the one of an interrupted run).
+        self._state.reset()
+        self._epoch = None
+        if self.swa_learning_rate is not None:
+            self._install_rate_phase(params.get("steps"))
+
+    def _install_rate_phase(self, steps):
+        if not steps:
+            raise ValueError(
+                "StochasticWeightAveraging's `swa_learning_rate` needs the "
+                "number of steps per epoch: pass `steps_per_epoch` to `fit` "
+                "for a dataset of unknown size. Received: steps=None"
+            )
+        install_rate_phase(
+            self.model,
+            start_step=self.resolved_start_epoch * steps,
+            annealing_steps=self.annealing_epochs * steps,
+            swa_learning_rate=self.swa_learning_rate,
+            shape=self.annealing_shape,
+        )
+
+    def _resolve_start(self, epochs):
+        if isinstance(self._start_number, float):
+            start = math.floor(self._start_number * epochs)
+        else:
+            start = self._start_number
+        if epochs is not None and start >= epochs:
+            raise ValueError(
+                "Argument `start_epoch` must be less than `fit`'s epochs "
+                f"({epochs}); averaging would never start. "
+                f"Received: start_epoch={self.start_epoch!r}"
+            )
+        return start
+
+    # --- averaging ----------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        if self.batch_norm_data is None and batch_norm_layers(self.model):
+            self._warn_batch_norm()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._swap_back()
+        first = self._epoch is None
+        self._epoch = epoch
+        self._catch_up(epoch - 1)
+        if first and epoch > self.resolved_start_epoch:
+            self._warn_not_restored(epoch)
+
+    def on_test_begin(self, logs=None):
+        if self._epoch is None or not self.swap_for_validation:
+            return  # not validation inside `fit`
+        self._catch_up(self._epoch)
+        if self._state.count_value() > 0:
+            self._swapped = self._state.swap_into(self.model)
+
+    def on_test_end(self, logs=None):
+        self._swap_back()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._swap_back()
+        self._catch_up(epoch)
+
+    def on_train_end(self, logs=None):
+        self._swap_back()
+        if self._epoch is not None:
+            self._catch_up(self._epoch)
+        self._epoch = None
+        if self._state.count_value() == 0:
+            return
+        self._state.swap_into(self.model)
+        if self.verbose:
+            print(
+                "\nStochasticWeightAveraging: the model has the average of "
+                f"{self._state.count_value()} epochs."
+            )
+        if self.batch_norm_data is not None:
+            update_batch_norm(
+                self.model, self.batch_norm_data, batch_size=self.batch_size
+            )
+
+    def _averages(self, epoch):
+        start = self.resolved_start_epoch
+        return epoch >= start and (epoch - start) % self.average_every == 0
+
+    def _catch_up(self, epoch):
+        """Averages epoch `epoch`'s end weights if due and not done yet."""
+        if epoch < 0 or not self._averages(epoch):
+            return
+        if self._state.last_epoch_value() >= epoch:
+            return
+        self._state.add(self.model, epoch)
+        if self.verbose and self._state.count_value() == 1:
+            print(f"\nStochasticWeightAveraging: averaging from epoch {epoch + 1}.")
+
+    def _swap_back(self):
+        if self._swapped is not None:
+            for variable, value in zip(averaged_weights(self.model), self._swapped):
+                variable.assign(value)
+            self._swapped = None
+
+    def _warn_not_restored(self, epoch):
+        if self._state.count_value() > 0:
+            return
+        warnings.warn(
+            f"StochasticWeightAveraging: `fit` starts at epoch {epoch}, after "
+            f"averaging should have started ({self.resolved_start_epoch}), "
+            "with no average to continue: the average starts from here. "
+            "(A model loaded by `keras.models.load_model` does not bring "
+            "the average back; `BackupAndRestore` does.)",
+            stacklevel=2,
+        )
+
+    def _warn_batch_norm(self):
+        if self._warned_batch_norm:
+            return
+        self._warned_batch_norm = True
+        warnings.warn(
+            "StochasticWeightAveraging: the model has BatchNormalization "
+            "layers and no `batch_norm_data` was given; their moving "
+            "statistics are averaged like the weights. Pass "
+            "`batch_norm_data` to recompute them for the averaged weights.",
+            stacklevel=2,
+        )
