@@ -352,7 +352,7 @@ def test_swap_for_validation_evaluates_the_average():
     for epoch in range(5):
         weights = record.weights[epoch] if epoch < 2 else expected_mean(record, range(2, epoch + 1))
         probe.set_weights([w.astype("float32") for w in weights])
-        expected = probe.evaluate(xv, yv, verbose=0)
+        expected = probe.evaluate(xv, yv, batch_size=8, verbose=0)
         np.testing.assert_allclose(history.history["val_loss"][epoch], expected, rtol=1e-5)
 
 
