@@ -1,6 +1,6 @@
 """keras_lrs: learning-rate schedules and callbacks for Keras 3."""
 
-from keras_lrs import callbacks, schedules
+from keras_lrs import callbacks, optimizers, schedules
 from keras_lrs.finder import LRFinderResult, find_learning_rate
 from keras_lrs.plotting import plot_schedule
 from keras_lrs.values import schedule_values
@@ -11,6 +11,7 @@ __all__ = [
     "LRFinderResult",
     "callbacks",
     "find_learning_rate",
+    "optimizers",
     "plot_schedule",
     "schedule_values",
     "schedules",

@@ -4,7 +4,12 @@ from keras_lrs.schedules.base import Schedule
 from keras_lrs.schedules.combinators import FromEpochs, Sequential, Warmup
 from keras_lrs.schedules.constant import Constant
 from keras_lrs.schedules.cosine import CosineDecay, CosineRestarts
-from keras_lrs.schedules.cyclic import Cyclical, OneCycle
+from keras_lrs.schedules.cyclic import (
+    Cyclical,
+    CyclicalMomentum,
+    OneCycle,
+    OneCycleMomentum,
+)
 from keras_lrs.schedules.decay import (
     ExponentialDecay,
     InverseSqrtDecay,
@@ -19,12 +24,14 @@ __all__ = [
     "CosineDecay",
     "CosineRestarts",
     "Cyclical",
+    "CyclicalMomentum",
     "ExponentialDecay",
     "FromEpochs",
     "InverseSqrtDecay",
     "InverseTimeDecay",
     "MultiStepDecay",
     "OneCycle",
+    "OneCycleMomentum",
     "PiecewiseConstant",
     "PolynomialDecay",
     "Schedule",

@@ -84,10 +84,36 @@ class OneCycle(Schedule):
         self.three_phase = check_bool("three_phase", three_phase)
         self._phases = self._make_phases()
 
+    def momentum_schedule(self, base_momentum=0.85, max_momentum=0.95):
+        """PyTorch's `OneCycleLR(cycle_momentum=True)` momentum for this cycle.
+
+        The momentum (`beta_1` with Adam) moves against the rate: from
+        `max_momentum` down to `base_momentum` at the peak, back up to
+        `max_momentum` (three-phase: at the end of the second phase, then
+        held), along the same `anneal_strategy`.
+
+        >>> cycle = keras_lrs.schedules.OneCycle(1.0, 5, pct_start=0.4,
+        ...     anneal_strategy="linear")
+        >>> keras_lrs.schedule_values(cycle.momentum_schedule(), 5).round(4)
+        array([0.95  , 0.85  , 0.8833, 0.9167, 0.95  ], dtype=float32)
+        """
+        return OneCycleMomentum(
+            self.total_steps,
+            base_momentum=base_momentum,
+            max_momentum=max_momentum,
+            pct_start=self.pct_start,
+            anneal_strategy=self.anneal_strategy,
+            three_phase=self.three_phase,
+        )
+
+    def _rates(self):
+        """(initial, peak, final) values of the cycle."""
+        initial = self.max_learning_rate / self.div_factor
+        return initial, self.max_learning_rate, initial / self.final_div_factor
+
     def _make_phases(self):
         """(last step, start rate, end rate) of each phase, as PyTorch has them."""
-        initial = self.max_learning_rate / self.div_factor
-        final = initial / self.final_div_factor
+        initial, peak, final = self._rates()
         if max(initial, final) > FLOAT32_MAX:
             raise ValueError(
                 "Arguments `div_factor` and `final_div_factor` must keep the "
@@ -101,14 +127,14 @@ class OneCycle(Schedule):
         last_step = self.total_steps - 1
         if self.three_phase:
             phases = [
-                (peak_step, initial, self.max_learning_rate),
-                (2 * peak_step, self.max_learning_rate, initial),
+                (peak_step, initial, peak),
+                (2 * peak_step, peak, initial),
                 (last_step, initial, final),
             ]
         else:
             phases = [
-                (peak_step, initial, self.max_learning_rate),
-                (last_step, self.max_learning_rate, final),
+                (peak_step, initial, peak),
+                (last_step, peak, final),
             ]
         previous = 0.0
         for end, _, _ in phases:
@@ -136,6 +162,64 @@ class OneCycle(Schedule):
             value = rate if value is None else ops.where(step > previous, rate, value)
             previous = end
         return value
+
+
+def _check_momenta(base_momentum, max_momentum):
+    base = check_number("base_momentum", base_momentum)
+    top = check_number("max_momentum", max_momentum)
+    for name, value in (("base_momentum", base), ("max_momentum", top)):
+        if not 0 <= value <= 1:
+            raise ValueError(
+                f"Argument `{name}` must be in [0, 1]. Received: {name}={value!r}"
+            )
+    if top < base:
+        raise ValueError(
+            f"Argument `max_momentum` must be >= base_momentum ({base}). "
+            f"Received: max_momentum={max_momentum!r}"
+        )
+    return base, top
+
+
+@register
+class OneCycleMomentum(OneCycle):
+    """The momentum of the one-cycle policy, as PyTorch's `OneCycleLR` cycles it.
+
+    `OneCycle`'s phases and shape, from `max_momentum` (start) to
+    `base_momentum` (the rate's peak) and back to `max_momentum`; usually
+    made by `OneCycle.momentum_schedule`.
+
+    Args:
+        total_steps, pct_start, anneal_strategy, three_phase, name: as
+            `OneCycle`'s.
+        base_momentum: the momentum at the rate's peak, in [0, 1].
+        max_momentum: the momentum at the start and the end, in
+            [base_momentum, 1].
+    """
+
+    def __init__(
+        self,
+        total_steps,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        three_phase=False,
+        name=None,
+    ):
+        self.base_momentum, self.max_momentum = _check_momenta(
+            base_momentum, max_momentum
+        )
+        super().__init__(
+            1.0,
+            total_steps,
+            pct_start=pct_start,
+            anneal_strategy=anneal_strategy,
+            three_phase=three_phase,
+            name=name,
+        )
+
+    def _rates(self):
+        return self.max_momentum, self.base_momentum, self.max_momentum
 
 
 @register
@@ -203,6 +287,30 @@ class Cyclical(Schedule):
         )
         self.gamma = check_factor("gamma", gamma)
 
+    def momentum_schedule(self, base_momentum=0.8, max_momentum=0.9):
+        """PyTorch's `CyclicLR(cycle_momentum=True)` momentum for this wave.
+
+        The momentum moves against the rate: `max_momentum` where the rate
+        is at its base, down towards `base_momentum` where it peaks, with the
+        same cycle, mode and gamma.
+
+        >>> wave = keras_lrs.schedules.Cyclical(0.0, 1.0, step_size_up=2)
+        >>> keras_lrs.schedule_values(wave.momentum_schedule(), 5).round(4)
+        array([0.9 , 0.85, 0.8 , 0.85, 0.9 ], dtype=float32)
+        """
+        return CyclicalMomentum(
+            base_momentum,
+            max_momentum,
+            step_size_up=self.step_size_up,
+            step_size_down=self.step_size_down,
+            mode=self.mode,
+            gamma=self.gamma,
+        )
+
+    def _bottom_and_top(self):
+        """The values where the wave's height is 0 and 1."""
+        return self.base_learning_rate, self.max_learning_rate
+
     def formula(self, step):
         up = self.step_size_up
         down = self.step_size_down or up
@@ -212,5 +320,46 @@ class Cyclical(Schedule):
             height = height * ops.power(0.5, as_float(cycle))
         elif self.mode == "exp_range":
             height = height * ops.power(self.gamma, as_float(step))
-        amplitude = self.max_learning_rate - self.base_learning_rate
-        return self.base_learning_rate + amplitude * height
+        bottom, top = self._bottom_and_top()
+        return bottom + (top - bottom) * height
+
+
+@register
+class CyclicalMomentum(Cyclical):
+    """The momentum of cyclical learning rates, as PyTorch's `CyclicLR` cycles it.
+
+    `Cyclical`'s wave upside down: `max_momentum` at the wave's bottom,
+    `max - (max - base) * height` elsewhere (`height` scaled by the mode);
+    usually made by `Cyclical.momentum_schedule`.
+
+    Args:
+        base_momentum: the momentum at the top of the wave, in [0, 1].
+        max_momentum: the momentum at its bottom, in [base_momentum, 1].
+        step_size_up, step_size_down, mode, gamma, name: as `Cyclical`'s.
+    """
+
+    def __init__(
+        self,
+        base_momentum=0.8,
+        max_momentum=0.9,
+        step_size_up=2000,
+        step_size_down=None,
+        mode="triangular",
+        gamma=1.0,
+        name=None,
+    ):
+        self.base_momentum, self.max_momentum = _check_momenta(
+            base_momentum, max_momentum
+        )
+        super().__init__(
+            self.base_momentum,
+            self.max_momentum,
+            step_size_up=step_size_up,
+            step_size_down=step_size_down,
+            mode=mode,
+            gamma=gamma,
+            name=name,
+        )
+
+    def _bottom_and_top(self):
+        return self.max_momentum, self.base_momentum
