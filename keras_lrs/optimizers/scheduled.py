@@ -12,7 +12,9 @@ and nothing is read back to the host.
 
 Keras internals this relies on, guarded by the tests on every backend:
 `_backend_apply_gradients` (every backend's step goes through it),
-`_iterations`, `build`, and SGD's `momentums` / RMSprop's `_momentums`.
+`_backend_update_step`, `_iterations`, `build`, and SGD's `momentums` /
+RMSprop's `_momentums`. On PyTorch, with a schedule, the update is Keras's
+per-variable rule instead of its fused one (see `_backend_update_step`).
 """
 
 import contextlib
@@ -113,6 +115,32 @@ class ScheduledHyperparameters:
             return super()._backend_apply_gradients(grads, trainable_variables)
         with self._exposed(self.scheduled_values()):
             return super()._backend_apply_gradients(grads, trainable_variables)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if not self._hyperparameter_schedules or keras.backend.backend() != "torch":
+            return super()._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
+        # Keras's fused PyTorch updates take hyperparameters as Python
+        # numbers (`alpha=1 - self.beta_1`): a tensor there is read back to
+        # the host every step, a graph break in the compiled step. Keras's
+        # own per-variable rule (the one TensorFlow and JAX run) takes
+        # tensors: the `_backend_update_step` that Keras's fused class
+        # (`TorchParallelOptimizer`) overrides, e.g. Nadam's.
+        import torch
+
+        fused = next(
+            (c for c in type(self).__mro__ if c.__name__ == "TorchParallelOptimizer"),
+            None,
+        )
+        if fused is None:  # not a fused class, e.g. Adadelta
+            return super()._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
+        with torch.no_grad():
+            super(fused, self)._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
 
     def get_config(self):
         config = super().get_config()
