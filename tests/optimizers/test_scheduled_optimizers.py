@@ -285,14 +285,6 @@ def test_loss_scale_optimizer_mixed_float16():
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
-@pytest.mark.skipif(
-    not hasattr(keras.optimizers, "MultiOptimizer"),
-    reason="keras.optimizers.MultiOptimizer exists from Keras 3.15",
-)
-def test_multi_optimizer():
-    pytest.skip("MultiOptimizer integration is the lead's (issue 24)")
-
-
 @pytest.mark.parametrize(
     "make,message",
     [
