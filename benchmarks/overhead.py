@@ -127,6 +127,7 @@ def _cosine(step, peak=0.01, decay_steps=10_000):
 SCHEDULE_TARGET = 0.02
 MONITOR_TARGET = 0.03
 BASELINE = ("float rate", "float rate (second model)")
+SCHEDULED_MOMENTUM = "scheduled momentum (keras_lrs.optimizers.SGD)"
 
 
 class Configuration(NamedTuple):
@@ -135,6 +136,7 @@ class Configuration(NamedTuple):
     steps_per_execution: int
     target: float | None
     model_of: str | None = None  # the configuration whose model this times
+    momentum: object = None  # a schedule: keras_lrs.optimizers.SGD's momentum
 
 
 def configurations(log_dir):
@@ -179,6 +181,12 @@ def configurations(log_dir):
         0.01, [per_batch_rate(_cosine)], 1, None
     )
     configs[FLOAT_ONE_STEP] = Configuration(0.01, [], 1, None)
+    # A float rate with a scheduled momentum (one-cycle's), against the
+    # baseline's float momentum 0.9 (SGD only).
+    configs[SCHEDULED_MOMENTUM] = Configuration(
+        0.01, [], fast, SCHEDULE_TARGET,
+        momentum=s.OneCycle(0.01, 10_000).momentum_schedule(),
+    )
     return configs
 
 
@@ -265,8 +273,10 @@ def compile_alone(model):
     model.train_function = torch.compile(own)
 
 
-def build(learning_rate, steps_per_execution, features, optimizer):
+def build(learning_rate, steps_per_execution, features, optimizer, momentum=None):
     import keras
+
+    import keras_lrs
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
@@ -276,7 +286,9 @@ def build(learning_rate, steps_per_execution, features, optimizer):
             keras.layers.Dense(1),
         ]
     )
-    if optimizer == "sgd":
+    if momentum is not None:
+        optimizer = keras_lrs.optimizers.SGD(learning_rate, momentum=momentum)
+    elif optimizer == "sgd":
         optimizer = keras.optimizers.SGD(learning_rate, momentum=0.9)
     else:
         optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
@@ -518,7 +530,7 @@ def main():
                 models[name] = (models[config.model_of][0], config.callbacks)
                 continue
             model = build(config.rate, config.steps_per_execution, features,
-                          args.optimizer)
+                          args.optimizer, config.momentum)
             model.fit(x[: 64 * batch_size], y[: 64 * batch_size], batch_size=batch_size,
                       epochs=1, verbose=0, callbacks=config.callbacks)  # compile, warm up
             models[name] = (model, config.callbacks)

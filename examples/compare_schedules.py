@@ -37,6 +37,8 @@ Ours move every step, with a linear warmup of 5% of the steps (at most one
 epoch) where they warm up, and end at 0.3 / 1000 where they anneal:
 
     one_cycle        OneCycle(0.3, total_steps)
+    one_cycle_momentum  the same, with keras_lrs.optimizers.SGD cycling the
+                     momentum 0.95-0.85-0.95 (OneCycle.momentum_schedule)
     cosine_restarts  Warmup(CosineRestarts(...)): 3 cycles of 1, 2, 4 units
     wsd              WarmupStableDecay, 1-sqrt decay over the last 20%
     plateau          Warmup(CosineDecay) + ReduceLROnPlateau on the training
@@ -101,6 +103,8 @@ D2L_SCHEDULES = {
 }
 OUR_SCHEDULES = {
     "one_cycle": "one-cycle policy to 0.3 (OneCycle)",
+    "one_cycle_momentum": "one-cycle policy to 0.3, momentum cycled "
+    "0.95-0.85-0.95 as PyTorch's OneCycleLR (OneCycle.momentum_schedule)",
     "cosine_restarts": "warmup, then 3 cosine cycles of doubling length "
     "(Warmup(CosineRestarts))",
     "wsd": "warmup, stable, 1-sqrt decay over the last 20% "
@@ -303,6 +307,8 @@ def our_schedule(name, peak, plan):
     decay_steps = max(1, total // 5)
     builders = {
         "one_cycle": lambda: schedules.OneCycle(peak, total),
+        # build_optimizer cycles the momentum.
+        "one_cycle_momentum": lambda: schedules.OneCycle(peak, total),
         # Cycles of 1, 2 and 4 units fill the steps after the warmup.
         "cosine_restarts": lambda: schedules.Warmup(
             schedules.CosineRestarts(
@@ -432,6 +438,20 @@ def build_callbacks(name):
     return [ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)]
 
 
+def build_optimizer(name, schedule):
+    """Plain SGD, as the chapter's; with cycled momentum for one row, with
+    Keras's weight EMA for another."""
+    import keras
+
+    import keras_lrs
+
+    if name == "one_cycle_momentum":
+        return keras_lrs.optimizers.SGD(
+            schedule, momentum=schedule.momentum_schedule()
+        )
+    return keras.optimizers.SGD(schedule, use_ema=name == "constant_ema")
+
+
 def train_one(name, args, data, plan):
     """Trains a fresh LeNet with schedule `name`; its results as a dict."""
     import keras
@@ -441,7 +461,7 @@ def train_one(name, args, data, plan):
     keras.utils.set_random_seed(args.seed)
     model = build_lenet()
     model.compile(
-        optimizer=keras.optimizers.SGD(schedule, use_ema=name == "constant_ema"),
+        optimizer=build_optimizer(name, schedule),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )

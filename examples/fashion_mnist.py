@@ -200,7 +200,8 @@ def parse_args(argv=None):
         "--optimizer",
         choices=PEAK_LEARNING_RATES,
         default="adamw",
-        help="adamw, or sgd with Nesterov momentum 0.9 (default: %(default)s)",
+        help="adamw, or sgd with Nesterov momentum 0.9 (with one_cycle: the "
+        "momentum cycled 0.95-0.85-0.95, as PyTorch does) (default: %(default)s)",
     )
     parser.add_argument(
         "--learning-rate",
@@ -389,6 +390,17 @@ def build_schedule(name, peak, plan):
 def build_optimizer(name, learning_rate):
     import keras
 
+    import keras_lrs
+
+    if name == "sgd" and isinstance(learning_rate, keras_lrs.schedules.OneCycle):
+        # One-cycle with SGD as PyTorch's OneCycleLR runs it: the momentum
+        # cycles 0.95 -> 0.85 -> 0.95 against the rate (plain momentum, as
+        # torch.optim.SGD's default: a scheduled momentum is not Nesterov's).
+        return keras_lrs.optimizers.SGD(
+            learning_rate,
+            momentum=learning_rate.momentum_schedule(),
+            weight_decay=WEIGHT_DECAYS[name],
+        )
     if name == "sgd":
         return keras.optimizers.SGD(
             learning_rate,

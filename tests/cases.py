@@ -33,6 +33,8 @@ def _cases():
         "Cyclical_exp_range": s.Cyclical(
             0.01, 0.1, step_size_up=4, mode="exp_range", gamma=0.9
         ),
+        "OneCycleMomentum": s.OneCycle(0.1, 20).momentum_schedule(),
+        "CyclicalMomentum": s.CyclicalMomentum(0.8, 0.9, 3, mode="triangular2"),
         "WarmupStableDecay": s.WarmupStableDecay(
             0.1, 4, 6, 8, end_learning_rate=0.001, decay_shape="sqrt"
         ),

@@ -60,12 +60,21 @@ class LearningRateMonitor(keras.callbacks.Callback):
         log_dir: where to write TensorBoard events, or None for logs only.
         update_freq: "batch" (one point per step) or "epoch".
         log_momentum: also log the optimizer's `momentum` (SGD, RMSprop) or
-            `beta_1` (Adam family) as `momentum`.
+            `beta_1` (Adam family) as `momentum`: a schedule's value at
+            each step (`keras_lrs.optimizers`).
+        log_weight_decay: also log the optimizer's `weight_decay` (0 for
+            None), a schedule's value at each step.
     """
 
     write_interval = 2.0  # seconds between writes inside an epoch
 
-    def __init__(self, log_dir=None, update_freq="epoch", log_momentum=False):
+    def __init__(
+        self,
+        log_dir=None,
+        update_freq="epoch",
+        log_momentum=False,
+        log_weight_decay=False,
+    ):
         super().__init__()
         if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
             raise ValueError(
@@ -76,6 +85,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             "update_freq", update_freq, {"batch", "epoch"}
         )
         self.log_momentum = check_bool("log_momentum", log_momentum)
+        self.log_weight_decay = check_bool("log_weight_decay", log_weight_decay)
         self._writer = None
         self._written_until = 0  # points are on disk for the steps before
         self._last_write = 0.0
@@ -110,8 +120,8 @@ class LearningRateMonitor(keras.callbacks.Callback):
             name: current_rate(holder, step)
             for name, holder in zip(rate_names(optimizer), rate_holders(optimizer))
         }
-        if self.log_momentum:
-            values["momentum"] = _momentum(optimizer)
+        for tag, points in self._hyperparameters(np.array([step])).items():
+            values[tag] = float(points[0])
         if logs is not None:
             logs.update(values)
         if self._writer is None:
@@ -140,10 +150,46 @@ class LearningRateMonitor(keras.callbacks.Callback):
         ):
             rates = applied_rates(holder, steps, rate)
             self._writer.write_scalars(name, steps, rates)
-        if self.log_momentum:
-            momentum = _momentum(optimizer)
-            self._writer.write_scalars("momentum", steps, [momentum] * len(steps))
+        for tag, points in self._hyperparameters(steps).items():
+            self._writer.write_scalars(tag, steps, points)
         self._written_until = end
+
+    def _hyperparameters(self, steps):
+        """{tag: values at updates `steps`} of the logged hyperparameters
+        (with a MultiOptimizer, `momentum_{name}` per optimizer, as the
+        rates are named)."""
+        optimizer = self.model.optimizer
+        values = {}
+        for name, holder in zip(rate_names(optimizer), rate_holders(optimizer)):
+            suffix = name[len("learning_rate"):]
+            if self.log_momentum:
+                values["momentum" + suffix] = _hyperparameter(holder, _MOMENTA, steps)
+            if self.log_weight_decay:
+                values["weight_decay" + suffix] = _hyperparameter(
+                    holder, ("weight_decay",), steps
+                )
+        return values
+
+
+_MOMENTA = ("momentum", "beta_1", "rho")
+
+
+def _hyperparameter(holder, names, steps):
+    """The first of `names` the rate holder has, at updates `steps`.
+
+    A schedule (`keras_lrs.optimizers`) is evaluated like the learning
+    rate, at the step Keras calls it with; a float is the same at every step.
+    """
+    schedules = getattr(holder, "_hyperparameter_schedules", {})
+    for name in names:
+        if name in schedules:
+            return applied_rates(holder, steps, (schedules[name], 1.0))
+        value = getattr(holder, name, None)
+        if name == "weight_decay" and value is None:
+            value = 0.0
+        if isinstance(value, (int, float)):
+            return np.full(np.shape(steps), float(value), dtype="float32")
+    return np.full(np.shape(steps), _momentum(holder), dtype="float32")
 
 
 def _momentum(optimizer):

@@ -4,7 +4,8 @@ from keras_lrs.schedules.base import Schedule
 from keras_lrs.schedules.combinators import FromEpochs, Sequential, Warmup
 from keras_lrs.schedules.constant import Constant
 from keras_lrs.schedules.cosine import CosineDecay, CosineRestarts
-from keras_lrs.schedules.cyclic import Cyclical, OneCycle
+from keras_lrs.schedules.cyclical import Cyclical, CyclicalMomentum
+from keras_lrs.schedules.one_cycle import OneCycle, OneCycleMomentum
 from keras_lrs.schedules.decay import (
     ExponentialDecay,
     InverseSqrtDecay,
@@ -19,12 +20,14 @@ __all__ = [
     "CosineDecay",
     "CosineRestarts",
     "Cyclical",
+    "CyclicalMomentum",
     "ExponentialDecay",
     "FromEpochs",
     "InverseSqrtDecay",
     "InverseTimeDecay",
     "MultiStepDecay",
     "OneCycle",
+    "OneCycleMomentum",
     "PiecewiseConstant",
     "PolynomialDecay",
     "Schedule",

@@ -186,3 +186,15 @@ def check_schedule(name, value):
             f"Argument `{name}` must be a LearningRateSchedule or a "
             f"learning rate >= 0. {_received(name, value)}"
         ) from None
+
+
+def check_momenta(base_momentum, max_momentum):
+    """`(base, max)` momenta of a cycle: both in [0, 1], max >= base."""
+    base = check_in("base_momentum", base_momentum, "[0, 1]")
+    top = check_in("max_momentum", max_momentum, "[0, 1]")
+    if top < base:
+        raise ValueError(
+            f"Argument `max_momentum` must be >= base_momentum ({base}). "
+            f"Received: max_momentum={max_momentum!r}"
+        )
+    return base, top

@@ -260,3 +260,32 @@ def test_multi_optimizer_under_mixed_precision(tmp_path):
         # float16 activations, float32 kernels: the updates are exact to
         # float32 rounding.
         np.testing.assert_allclose(_kernels(model)[name], expected.astype("float64").sum(), rtol=1e-5)
+
+
+@needs_multi_optimizer
+def test_multi_optimizer_with_a_scheduled_momentum(tmp_path):
+    # keras_lrs.optimizers.SGD with a cycled momentum for one kernel, Keras's
+    # SGD for the other. Each kernel's gradient is 1, so Keras's rule
+    # `velocity = momentum * velocity - rate; kernel += velocity` gives the
+    # kernel in a float64 loop.
+    cycle = s.OneCycle(0.05, EPOCHS * STEPS_PER_EPOCH)
+    momentum = cycle.momentum_schedule()
+    slow = keras_lrs.optimizers.SGD(cycle, momentum=momentum, name="slow_sgd")
+    fast = keras.optimizers.SGD(_schedules()["fast"], momentum=0.5, name="fast_sgd")
+    model = _two_kernel_model(
+        MultiOptimizer(keras.optimizers.OptimizerMap(slow, {"fast/.*": fast}))
+    )
+    monitor = LearningRateMonitor(tmp_path, update_freq="batch", log_momentum=True)
+    _fit(model, [monitor])
+
+    steps = np.arange(EPOCHS * STEPS_PER_EPOCH)
+    for name, rates, momenta in (
+        ("slow", keras_lrs.schedule_values(cycle, steps), keras_lrs.schedule_values(momentum, steps)),
+        ("fast", keras_lrs.schedule_values(_schedules()["fast"], steps), np.full(len(steps), 0.5)),
+    ):
+        velocity = kernel = 0.0
+        for rate, value in zip(rates.astype("float64"), momenta.astype("float64")):
+            velocity = value * velocity - rate
+            kernel += velocity
+        np.testing.assert_allclose(-_kernels(model)[name], kernel, rtol=1e-5)
+        np.testing.assert_allclose(logged_points(tmp_path, f"momentum_{name}_sgd")[1], momenta, rtol=1e-6)

@@ -1,4 +1,4 @@
-"""Cyclical schedules: the one-cycle policy and cyclical learning rates."""
+"""The one-cycle policy (Smith and Topin, 2017), as PyTorch's `OneCycleLR`, and its momentum."""
 
 from keras import ops
 
@@ -7,14 +7,13 @@ from keras_lrs.schedules.checks import (
     FLOAT32_MAX,
     check_bool,
     check_choice,
-    check_factor,
     check_in,
+    check_momenta,
     check_non_negative,
     check_positive,
     check_steps,
-    check_steps_total,
 )
-from keras_lrs.schedules.step_math import anneal, as_float, as_tensor, split_period
+from keras_lrs.schedules.step_math import anneal, as_float, as_tensor
 
 
 @register
@@ -75,10 +74,36 @@ class OneCycle(Schedule):
         self.three_phase = check_bool("three_phase", three_phase)
         self._phases = self._make_phases()
 
+    def momentum_schedule(self, base_momentum=0.85, max_momentum=0.95):
+        """PyTorch's `OneCycleLR(cycle_momentum=True)` momentum for this cycle.
+
+        The momentum (`beta_1` with Adam) moves against the rate: from
+        `max_momentum` down to `base_momentum` at the peak, back up to
+        `max_momentum` (three-phase: at the end of the second phase, then
+        held), along the same `anneal_strategy`.
+
+        >>> cycle = keras_lrs.schedules.OneCycle(1.0, 5, pct_start=0.4,
+        ...     anneal_strategy="linear")
+        >>> keras_lrs.schedule_values(cycle.momentum_schedule(), 5).round(4)
+        array([0.95  , 0.85  , 0.8833, 0.9167, 0.95  ], dtype=float32)
+        """
+        return OneCycleMomentum(
+            self.total_steps,
+            base_momentum=base_momentum,
+            max_momentum=max_momentum,
+            pct_start=self.pct_start,
+            anneal_strategy=self.anneal_strategy,
+            three_phase=self.three_phase,
+        )
+
+    def _rates(self):
+        """(initial, peak, final) values of the cycle."""
+        initial = self.max_learning_rate / self.div_factor
+        return initial, self.max_learning_rate, initial / self.final_div_factor
+
     def _make_phases(self):
         """(last step, start rate, end rate) of each phase, as PyTorch has them."""
-        initial = self.max_learning_rate / self.div_factor
-        final = initial / self.final_div_factor
+        initial, peak, final = self._rates()
         if max(initial, final) > FLOAT32_MAX:
             raise ValueError(
                 "Arguments `div_factor` and `final_div_factor` must keep the "
@@ -92,14 +117,14 @@ class OneCycle(Schedule):
         last_step = self.total_steps - 1
         if self.three_phase:
             phases = [
-                (peak_step, initial, self.max_learning_rate),
-                (2 * peak_step, self.max_learning_rate, initial),
+                (peak_step, initial, peak),
+                (2 * peak_step, peak, initial),
                 (last_step, initial, final),
             ]
         else:
             phases = [
-                (peak_step, initial, self.max_learning_rate),
-                (last_step, self.max_learning_rate, final),
+                (peak_step, initial, peak),
+                (last_step, peak, final),
             ]
         previous = 0.0
         for end, _, _ in phases:
@@ -130,78 +155,43 @@ class OneCycle(Schedule):
 
 
 @register
-class Cyclical(Schedule):
-    """Cyclical learning rates: a triangle wave between two rates.
+class OneCycleMomentum(OneCycle):
+    """The momentum of the one-cycle policy, as PyTorch's `OneCycleLR` cycles it.
 
-    Values are exactly those of PyTorch's `CyclicLR` after `t` steps. A cycle
-    rises from `base` to `max` over `step_size_up` steps and falls back over
-    `step_size_down`; the amplitude is scaled by 1 (`triangular`), halved
-    every cycle (`triangular2`) or multiplied by `gamma**t` (`exp_range`).
-    The phase is taken in integer arithmetic, exact up to step 2**31 - 1.
+    `OneCycle`'s phases and shape, from `max_momentum` (start) to
+    `base_momentum` (the rate's peak) and back to `max_momentum`; usually
+    made by `OneCycle.momentum_schedule`.
 
-    >>> schedule = keras_lrs.schedules.Cyclical(0.0, 1.0, step_size_up=2)
-    >>> keras_lrs.schedule_values(schedule, 5)
-    array([0. , 0.5, 1. , 0.5, 0. ], dtype=float32)
+    `total_steps`, `pct_start`, `anneal_strategy`, `three_phase` and `name`
+    are `OneCycle`'s.
 
     Args:
-        base_learning_rate: the bottom of the wave, a float >= 0.
-        max_learning_rate: the top of the wave, `>= base_learning_rate`.
-        step_size_up: steps from bottom to top, an integer > 0.
-        step_size_down: steps from top to bottom; `step_size_up` if None.
-        mode: "triangular", "triangular2" or "exp_range".
-        gamma: the factor of `exp_range` per step, in (0, 1].
-        name: optional name of the schedule.
-
-    Reference: Smith, "Cyclical Learning Rates for Training Neural Networks",
-    WACV 2017.
+        base_momentum: the momentum at the rate's peak, in [0, 1].
+        max_momentum: the momentum at the start and the end, in
+            [base_momentum, 1].
     """
 
     def __init__(
         self,
-        base_learning_rate,
-        max_learning_rate,
-        step_size_up=2000,
-        step_size_down=None,
-        mode="triangular",
-        gamma=1.0,
+        total_steps,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        three_phase=False,
         name=None,
     ):
-        super().__init__(name=name)
-        self.base_learning_rate = check_non_negative(
-            "base_learning_rate", base_learning_rate
+        self.base_momentum, self.max_momentum = check_momenta(
+            base_momentum, max_momentum
         )
-        self.max_learning_rate = check_non_negative(
-            "max_learning_rate", max_learning_rate
+        super().__init__(
+            1.0,
+            total_steps,
+            pct_start=pct_start,
+            anneal_strategy=anneal_strategy,
+            three_phase=three_phase,
+            name=name,
         )
-        if self.max_learning_rate < self.base_learning_rate:
-            raise ValueError(
-                "Argument `max_learning_rate` must be >= base_learning_rate "
-                f"({self.base_learning_rate}). "
-                f"Received: max_learning_rate={max_learning_rate!r}"
-            )
-        self.step_size_up = check_steps("step_size_up", step_size_up)
-        if step_size_down is not None:
-            step_size_down = check_steps("step_size_down", step_size_down)
-        self.step_size_down = step_size_down
-        check_steps_total(
-            self.step_size_up + (step_size_down or self.step_size_up),
-            "one cycle",
-            step_size_up=step_size_up,
-            step_size_down=step_size_down,
-        )
-        self.mode = check_choice(
-            "mode", mode, {"triangular", "triangular2", "exp_range"}
-        )
-        self.gamma = check_factor("gamma", gamma)
 
-    def formula(self, step):
-        up = self.step_size_up
-        down = self.step_size_down or up
-        cycle, offset = split_period(step, up + down)
-        height = ops.where(offset <= up, offset / up, (up + down - offset) / down)
-        if self.mode == "triangular2":
-            height = height * ops.power(0.5, as_float(cycle))
-        elif self.mode == "exp_range":
-            height = height * ops.power(self.gamma, as_float(step))
-        amplitude = self.max_learning_rate - self.base_learning_rate
-        return self.base_learning_rate + amplitude * height
+    def _rates(self):
+        return self.max_momentum, self.base_momentum, self.max_momentum

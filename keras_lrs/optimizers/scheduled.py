@@ -1,0 +1,271 @@
+"""Keras optimizers whose momentum, beta_1 and weight decay may be schedules.
+
+One mechanism, `scheduled(keras_class)`, makes each class: the optimizer
+keeps the schedules under the attribute names Keras uses (`momentum`,
+`beta_1`, `weight_decay`) and, for the length of each optimizer step,
+exposes instead their values at the step Keras passes to the
+learning-rate schedule (`optimizer._iterations`). Keras's own update rule
+(its backend's fused one on PyTorch) then reads tensors, evaluated inside
+the compiled train step: the schedules are functions of the optimizer's
+`iterations`, a variable it tracks, so nothing is frozen into a JAX step
+and nothing is read back to the host.
+
+Keras internals this relies on, guarded by the tests on every backend:
+`_backend_apply_gradients` (every backend's step goes through it),
+`_backend_update_step`, `_iterations`, `build`, and SGD's `momentums` /
+RMSprop's `_momentums`. On PyTorch, with a schedule, the update is Keras's
+per-variable rule instead of its fused one (see `_backend_update_step`).
+"""
+
+import contextlib
+import inspect
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lrs.schedules.checks import MAX_STEP
+from keras_lrs.schedules.step_math import LearningRateSchedule
+from keras_lrs.values import schedule_values
+
+# The attributes a schedule may stand for, by Keras class.
+_SCHEDULABLE = {
+    "SGD": ("momentum", "weight_decay"),
+    "RMSprop": ("momentum", "weight_decay"),
+    "Adam": ("beta_1", "weight_decay"),
+    "AdamW": ("beta_1", "weight_decay"),
+    "Nadam": ("beta_1", "weight_decay"),
+    "Adamax": ("beta_1", "weight_decay"),
+    "Lion": ("beta_1", "weight_decay"),
+    "Adagrad": ("weight_decay",),
+    "Adadelta": ("weight_decay",),
+}
+
+# Where a momentum or beta_1 schedule is checked to stay in [0, 1]: every
+# step up to 2**16, then 4096 log-spaced steps up to the largest step.
+_CHECKED_STEPS = np.unique(
+    np.concatenate(
+        [
+            np.arange(2**16),
+            np.geomspace(2**16, MAX_STEP, 4096).astype(np.int64),
+        ]
+    )
+)
+
+# The float Keras's constructor and `build` see for a scheduled
+# hyperparameter: a valid value of each, non-zero so that SGD and RMSprop
+# create their momentum slots.
+_STAND_IN = {"momentum": 0.5, "beta_1": 0.5, "weight_decay": 0.5}
+
+
+class ScheduledHyperparameters:
+    """The mixin behind every class of `keras_lrs.optimizers`."""
+
+    _schedulable = ()
+
+    def __init__(self, *args, **kwargs):
+        arguments = inspect.signature(type(self)._keras_init).bind(
+            self, *args, **kwargs
+        ).arguments
+        arguments.pop("self")
+        extra = arguments.pop("kwargs", {})
+        _reject_schedules(type(self).__name__, {**arguments, **extra},
+                          self._schedulable)
+        schedules = {
+            name: _check_schedule(name, value)
+            for name, value in arguments.items()
+            if name in self._schedulable
+            and isinstance(value, LearningRateSchedule)
+        }
+        for name in schedules:
+            arguments[name] = _STAND_IN[name]
+        super().__init__(**arguments, **extra)
+        object.__setattr__(self, "_hyperparameter_schedules", schedules)
+        for name, schedule in schedules.items():
+            self.__dict__[name] = schedule
+
+    @contextlib.contextmanager
+    def _exposed(self, values):
+        """Sets the attributes in `values` for the block, then restores them."""
+        saved = {name: self.__dict__[name] for name in values}
+        self.__dict__.update(values)
+        try:
+            yield
+        finally:
+            self.__dict__.update(saved)
+
+    def build(self, var_list):
+        with self._exposed(_stand_ins(self._hyperparameter_schedules)):
+            super().build(var_list)
+
+    def scheduled_values(self, step=None):
+        """{name: float32 tensor}: each schedule's value at `step`.
+
+        `step` defaults to the step of the next update, the one Keras calls
+        the learning-rate schedule with.
+        """
+        if step is None:
+            step = self._iterations
+        return {
+            name: ops.cast(schedule(step), "float32")
+            for name, schedule in self._hyperparameter_schedules.items()
+        }
+
+    def _backend_apply_gradients(self, grads, trainable_variables):
+        if not self._hyperparameter_schedules:
+            return super()._backend_apply_gradients(grads, trainable_variables)
+        with self._exposed(self.scheduled_values()):
+            return super()._backend_apply_gradients(grads, trainable_variables)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if not self._hyperparameter_schedules or keras.backend.backend() != "torch":
+            return super()._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
+        # Keras's fused PyTorch updates take hyperparameters as Python
+        # numbers (`alpha=1 - self.beta_1`): a tensor there is read back to
+        # the host every step, a graph break in the compiled step. Keras's
+        # own per-variable rule (the one TensorFlow and JAX run) takes
+        # tensors: the `_backend_update_step` that Keras's fused class
+        # (`TorchParallelOptimizer`) overrides, e.g. Nadam's.
+        import torch
+
+        fused = next(
+            (c for c in type(self).__mro__ if c.__name__ == "TorchParallelOptimizer"),
+            None,
+        )
+        if fused is None:  # not a fused class, e.g. Adadelta
+            return super()._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
+        with torch.no_grad():
+            super(fused, self)._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
+
+    def get_config(self):
+        config = super().get_config()
+        for name, schedule in self._hyperparameter_schedules.items():
+            config[name] = keras.optimizers.schedules.serialize(schedule)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for name in cls._schedulable:
+            if isinstance(config.get(name), dict):
+                config[name] = keras.optimizers.schedules.deserialize(
+                    config[name], custom_objects=custom_objects
+                )
+        return super().from_config(config, custom_objects=custom_objects)
+
+
+class MomentumBranch(ScheduledHyperparameters):
+    """The mixin for SGD and RMSprop, which choose their update in Python.
+
+    They branch on `if self.momentum > 0`, which a tensor cannot answer
+    inside a compiled step. With a scheduled momentum, the step's momentum
+    is factored out of Keras's rule: each momentum slot is first multiplied
+    by it, then Keras's update runs with momentum 1.0 (`1.0 * x == x`
+    exactly, so this is Keras's rule fed the scheduled value, on PyTorch's
+    fused update too). Nesterov SGD reads the momentum a second time and is
+    refused with a scheduled momentum.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self, "nesterov", False) and (
+            "momentum" in self._hyperparameter_schedules
+        ):
+            raise ValueError(
+                "Argument `momentum` must be a float when `nesterov=True` "
+                "(Nesterov SGD reads the momentum twice per update). "
+                f"Received: momentum={self.momentum!r}"
+            )
+
+    def _backend_apply_gradients(self, grads, trainable_variables):
+        if "momentum" not in self._hyperparameter_schedules:
+            return super()._backend_apply_gradients(grads, trainable_variables)
+        values = {**self.scheduled_values(), "momentum": 1.0}
+        with self._exposed(values):
+            # The grandparent's: the values above, not the parent's.
+            return super(ScheduledHyperparameters, self)._backend_apply_gradients(
+                grads, trainable_variables
+            )
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        schedule = self._hyperparameter_schedules.get("momentum")
+        if schedule is not None:
+            momentum = ops.cast(schedule(self._iterations), "float32")
+            slots = getattr(self, "momentums", None)
+            if slots is None:
+                slots = self._momentums
+            for variable in trainable_variables:
+                slot = slots[self._get_variable_index(variable)]
+                slot.assign(slot * ops.cast(momentum, slot.dtype))
+        return super()._backend_update_step(
+            grads, trainable_variables, learning_rate
+        )
+
+
+def _stand_ins(schedules):
+    return {name: _STAND_IN[name] for name in schedules}
+
+
+def _reject_schedules(class_name, arguments, schedulable):
+    for name, value in arguments.items():
+        if name in schedulable or name == "learning_rate":
+            continue
+        if isinstance(value, LearningRateSchedule):
+            allowed = ", ".join(f"`{n}`" for n in ("learning_rate", *schedulable))
+            raise ValueError(
+                f"Argument `{name}` must be a float: {class_name} takes a "
+                f"schedule only for {allowed}. Received: {name}={value!r}"
+            )
+
+
+def _check_schedule(name, schedule):
+    """A momentum or beta_1 schedule stays in [0, 1], a weight decay >= 0.
+
+    Checked on every step up to 2**16 and on 4096 log-spaced steps up to
+    2**31 - 1 (one vectorized evaluation): a schedule is a function of the
+    step that this library cannot bound otherwise.
+    """
+    values = schedule_values(schedule, _CHECKED_STEPS)
+    if name == "weight_decay":
+        bad = ~(values >= 0)
+        bounds = ">= 0"
+    else:
+        bad = ~((values >= 0) & (values <= 1))
+        bounds = "in [0, 1]"
+    if bad.any():
+        step = int(_CHECKED_STEPS[np.argmax(bad)])
+        raise ValueError(
+            f"Argument `{name}` must be a schedule with values {bounds}; its "
+            f"value at step {step} is {float(values[np.argmax(bad)])!r}. "
+            f"Received: {name}={schedule!r}"
+        )
+    return schedule
+
+
+def scheduled(keras_class):
+    """The keras_lrs version of a Keras optimizer class (same name, args)."""
+    name = keras_class.__name__
+    # On PyTorch, Keras swaps its own classes for fused ones in `__new__`,
+    # but not a subclass: the class it would build is the one to extend.
+    backend_class = type(keras_class.__new__(keras_class))
+    schedulable = _SCHEDULABLE[name]
+    mixin = MomentumBranch if "momentum" in schedulable else ScheduledHyperparameters
+    body = {
+        "__module__": __name__.rpartition(".")[0],
+        "__qualname__": name,
+        "__doc__": (
+            f"Keras's `{name}`, where {', '.join(f'`{n}`' for n in schedulable)}"
+            " may also be a `LearningRateSchedule`, evaluated at the optimizer"
+            " step inside the compiled train step.\n\n" + (keras_class.__doc__ or "")
+        ),
+        "_schedulable": schedulable,
+        "_keras_init": keras_class.__init__,
+    }
+    cls = type(name, (mixin, backend_class), body)
+    return keras.saving.register_keras_serializable(package="keras_lrs")(cls)

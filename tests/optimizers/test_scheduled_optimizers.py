@@ -1,0 +1,304 @@
+"""keras_lrs.optimizers: scheduled momentum, beta_1 and weight decay.
+
+The trained weights are checked against an independent float64 NumPy loop
+of Keras's own update rules, fed the schedules' values at each step.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import keras_lrs
+from keras_lrs import optimizers, schedules
+
+BACKEND = keras.backend.backend()
+SPE = 1 if BACKEND == "torch" else 8
+STEPS, BATCH, FEATURES = 24, 4, 3
+
+
+@pytest.fixture(autouse=True)
+def _fresh_torch_compile():
+    """Each test compiles its own step (Dynamo's cache is shared and bounded)."""
+    if BACKEND == "torch":
+        import torch
+
+        torch._dynamo.reset()
+    yield
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(STEPS * BATCH, FEATURES)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3).astype("float32")
+    return x, y
+
+
+def _model(optimizer, kernel=None):
+    model = keras.Sequential(
+        [keras.Input((FEATURES,)), keras.layers.Dense(1, kernel_initializer="ones")]
+    )
+    model.compile(optimizer=optimizer, loss="mse", jit_compile=True,
+                  steps_per_execution=SPE)
+    return model
+
+
+def _fit(model, epochs=1, initial_epoch=0, callbacks=()):
+    x, y = _data()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, initial_epoch=initial_epoch,
+              shuffle=False, verbose=0, callbacks=list(callbacks))
+    return model
+
+
+def _values(schedule, steps):
+    if isinstance(schedule, np.ndarray):
+        return schedule[:steps]
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return keras_lrs.schedule_values(schedule, np.arange(steps)).astype("f8")
+    return np.full(steps, float(schedule))
+
+
+def _numpy_reference(rule, lr, hyper, wd, epochs):
+    """Keras's update rule in float64: weight decay, then the update."""
+    x, y = _data()
+    x, y = x.astype("f8"), y.astype("f8")
+    w, b = np.ones((FEATURES, 1)), np.zeros(1)
+    total = STEPS * epochs
+    lrs, hypers, wds = _values(lr, total), _values(hyper, total), _values(wd, total)
+    slots = {"m": [np.zeros_like(w), np.zeros_like(b)],
+             "v": [np.zeros_like(w), np.zeros_like(b)]}
+    for t in range(total):
+        i = t % STEPS
+        xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
+        error = xb @ w + b - yb
+        grads = [2 * xb.T @ error / BATCH, 2 * error.sum(0) / BATCH]
+        params = [w, b]
+        for k, (p, g) in enumerate(zip(params, grads)):
+            p -= p * wds[t] * lrs[t]
+            m, v = slots["m"][k], slots["v"][k]
+            if rule == "sgd":
+                m[...] = hypers[t] * m - lrs[t] * g
+                p += m
+            else:  # Adam, keras/src/optimizers/adam.py
+                beta_2, eps = 0.999, 1e-7
+                alpha = lrs[t] * np.sqrt(1 - beta_2 ** (t + 1)) / (
+                    1 - hypers[t] ** (t + 1)
+                )
+                m += (g - m) * (1 - hypers[t])
+                v += (g**2 - v) * (1 - beta_2)
+                p -= m * alpha / (np.sqrt(v) + eps)
+    return [w, b]
+
+
+def _sgd():
+    cycle = schedules.OneCycle(0.05, STEPS * 2)
+    return (
+        "sgd",
+        cycle,
+        cycle.momentum_schedule(),
+        schedules.CosineDecay(1e-2, STEPS * 2),
+        lambda: optimizers.SGD(
+            cycle, momentum=cycle.momentum_schedule(),
+            weight_decay=schedules.CosineDecay(1e-2, STEPS * 2),
+        ),
+    )
+
+
+def _adam():
+    wave = schedules.Cyclical(1e-3, 1e-2, step_size_up=5)
+    return (
+        "adam",
+        wave,
+        wave.momentum_schedule(0.85, 0.95),
+        schedules.StepDecay(0.05, 10, 0.5),
+        lambda: optimizers.Adam(
+            wave, beta_1=wave.momentum_schedule(0.85, 0.95),
+            weight_decay=schedules.StepDecay(0.05, 10, 0.5),
+        ),
+    )
+
+
+@pytest.mark.parametrize("case", [_sgd, _adam], ids=["SGD", "Adam"])
+def test_trained_weights_are_a_numpy_loop_of_kerass_rule(case):
+    rule, lr, hyper, wd, make = case()
+    model = _fit(_model(make()), epochs=2)
+    expected = _numpy_reference(rule, lr, hyper, wd, epochs=2)
+    for got, want in zip(model.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+class CountingSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A momentum schedule that counts its Python calls (traces)."""
+
+    def __init__(self, schedule):
+        self.schedule, self.calls = schedule, 0
+
+    def __call__(self, step):
+        self.calls += 1
+        return self.schedule(step)
+
+    def get_config(self):
+        return {}
+
+
+def _compilations():
+    """Graphs torch.compile has made so far (torch only)."""
+    from torch._dynamo.utils import counters
+
+    return sum(counters["stats"].values()), dict(counters["recompiles"])
+
+
+def test_the_train_function_is_traced_once():
+    momentum = CountingSchedule(schedules.Cyclical(0.8, 0.9, 5))
+    if BACKEND == "torch":
+        # Dynamo guards on the counter it sees change: count its graphs.
+        momentum = schedules.Cyclical(0.8, 0.9, 5)
+    model = _model(optimizers.Adam(0.01, beta_1=momentum,
+                                   weight_decay=schedules.Constant(0.01)))
+    _fit(model)
+    if BACKEND == "torch":
+        compiled = _compilations()
+        _fit(model, epochs=3, initial_epoch=1)
+        assert _compilations() == compiled
+        return
+    calls = momentum.calls
+    assert calls >= 1
+    _fit(model, epochs=3, initial_epoch=1)
+    assert momentum.calls == calls
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.01)),
+        ("SGD", dict()),
+        ("RMSprop", dict(momentum=0.5, centered=True, weight_decay=0.02)),
+        ("Adam", dict(beta_1=0.8, amsgrad=True, weight_decay=0.01)),
+        ("AdamW", dict(beta_1=0.85)),
+        ("Nadam", dict(beta_1=0.9, weight_decay=0.01)),
+        ("Adamax", dict(beta_1=0.8)),
+        ("Lion", dict(beta_1=0.95, weight_decay=0.1)),
+        ("Adagrad", dict(weight_decay=0.01)),
+    ],
+)
+def test_with_floats_the_weights_are_kerass(name, kwargs):
+    ours = _fit(_model(getattr(optimizers, name)(0.01, **kwargs)))
+    theirs = _fit(_model(getattr(keras.optimizers, name)(0.01, **kwargs)))
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "name,argument",
+    [("SGD", "momentum"), ("RMSprop", "momentum"), ("Adam", "beta_1"),
+     ("AdamW", "beta_1"), ("Nadam", "beta_1"), ("Adamax", "beta_1"),
+     ("Lion", "beta_1"), ("Adam", "weight_decay")],
+)
+def test_a_constant_schedule_is_the_float(name, argument):
+    """The mechanism on every class: Constant(c) trains like the float c."""
+    ours = _fit(_model(getattr(optimizers, name)(
+        0.01, **{argument: schedules.Constant(0.7 if argument != "weight_decay" else 0.05)}
+    )))
+    theirs = _fit(_model(getattr(keras.optimizers, name)(
+        0.01, **{argument: 0.7 if argument != "weight_decay" else 0.05}
+    )))
+    # On PyTorch a schedule runs Keras's per-variable rule, a float its fused
+    # one: the same formula, rounded differently (2e-6 for Nadam here).
+    rtol = 1e-5 if BACKEND == "torch" else 1e-6
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-7)
+
+
+def test_config_round_trip():
+    optimizer = _adam()[4]()
+    config = optimizer.get_config()
+    assert config["beta_1"]["class_name"] == "CyclicalMomentum"
+    restored = optimizers.Adam.from_config(config)
+    assert restored.get_config() == config
+    serialized = keras.optimizers.serialize(optimizer)
+    again = keras.optimizers.deserialize(serialized)
+    assert type(again) is optimizers.Adam
+    assert again.get_config() == config
+
+
+_RESUME = textwrap.dedent(
+    """
+    import sys, numpy as np, keras, keras_lrs
+    from tests.optimizers.test_scheduled_optimizers import _fit
+    model = keras.saving.load_model(sys.argv[1])
+    assert type(model.optimizer).__module__ == "keras_lrs.optimizers", model.optimizer
+    _fit(model, epochs=2, initial_epoch=1)
+    np.save(sys.argv[2], np.concatenate([w.ravel() for w in model.get_weights()]))
+    """
+)
+
+
+@pytest.mark.parametrize("case", [_sgd, _adam], ids=["SGD", "Adam"])
+def test_save_reload_in_a_new_process_and_continue(case, tmp_path):
+    make = case()[4]
+    uninterrupted = _fit(_model(make()), epochs=2)
+    model = _fit(_model(make()))
+    model.save(tmp_path / "model.keras")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    env = {**os.environ, "PYTHONPATH": root, "KERAS_BACKEND": BACKEND}
+    subprocess.run(
+        [sys.executable, "-c", _RESUME, str(tmp_path / "model.keras"),
+         str(tmp_path / "w.npy")],
+        check=True, env=env, cwd=root, timeout=300,
+    )
+    resumed = np.load(tmp_path / "w.npy")
+    expected = np.concatenate([w.ravel() for w in uninterrupted.get_weights()])
+    np.testing.assert_allclose(resumed, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_plateau_reduction_with_a_scheduled_momentum():
+    rule, lr, hyper, wd, make = _sgd()
+    plateau = keras_lrs.callbacks.ReduceLROnPlateau(
+        monitor="loss", factor=0.5, patience=0, min_delta=1e9
+    )
+    model = _fit(_model(make()), epochs=3, callbacks=[plateau])
+    # min_delta=1e9: after the first epoch every epoch is a plateau, and
+    # the rate is halved at its end; the third epoch ran at half the rate.
+    scale = keras_lrs.callbacks.optimizer_rates.schedule_and_scale(model.optimizer)[1]
+    assert scale == 0.25
+    rates = _values(lr, 3 * STEPS)
+    rates[2 * STEPS:] *= 0.5
+    expected = _numpy_reference(rule, rates, hyper, wd, epochs=3)
+    for got, want in zip(model.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_loss_scale_optimizer_mixed_float16():
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        ours = _fit(_model(optimizers.SGD(0.01, momentum=schedules.Constant(0.9))))
+        theirs = _fit(_model(keras.optimizers.SGD(0.01, momentum=0.9)))
+    finally:
+        keras.config.set_dtype_policy(policy)
+    assert isinstance(ours.optimizer, keras.optimizers.LossScaleOptimizer)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: optimizers.Adam(beta_2=schedules.Constant(0.9)), "beta_2"),
+        (lambda: optimizers.SGD(momentum=schedules.Constant(1.5)), "momentum"),
+        (lambda: optimizers.SGD(momentum=schedules.Cyclical(0.5, 1.2, 3)), "momentum"),
+        (lambda: optimizers.Adam(beta_1=keras.optimizers.schedules.PolynomialDecay(
+            0.5, 10, end_learning_rate=1.5)), "beta_1"),
+        (lambda: optimizers.SGD(
+            momentum=schedules.Constant(0.9), nesterov=True), "nesterov"),
+        (lambda: optimizers.RMSprop(rho=schedules.Constant(0.9)), "rho"),
+        (lambda: optimizers.Adagrad(epsilon=schedules.Constant(0.1)), "epsilon"),
+    ],
+)
+def test_bad_input(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
