@@ -18,6 +18,10 @@ between those versions that matters to it, is here and nowhere else:
 - The list of callbacks that `fit` runs (`keras.callbacks.CallbackList`'s
   public `callbacks` attribute), found from a callback in it.
 
+Overridden, not read, by `keras_lrs.optimizers` (its module docstring says
+which): `_backend_apply_gradients`, `_apply_weight_decay`,
+`_backend_update_step`.
+
 Optimizer wrappers are public in every version: a `LossScaleOptimizer`'s
 `inner_optimizer`, a `MultiOptimizer`'s `optimizers` (Keras >= 3.15).
 """

@@ -4,16 +4,17 @@ One mechanism, `scheduled(keras_class)`, makes each class: the optimizer
 keeps the schedules under the attribute names Keras uses (`momentum`,
 `beta_1`, `weight_decay`) and, for the length of each optimizer step,
 exposes instead their values at the step Keras passes to the
-learning-rate schedule (`optimizer._iterations`). Keras's own update rule
+learning-rate schedule (`compat.batch_counter`). Keras's own update rule
 (its backend's fused one on PyTorch) then reads tensors, evaluated inside
 the compiled train step: the schedules are functions of the optimizer's
 `iterations`, a variable it tracks, so nothing is frozen into a JAX step
 and nothing is read back to the host.
 
-Keras internals this relies on, guarded by the tests on every backend:
-`_backend_apply_gradients` (every backend's step goes through it),
-`_backend_update_step`, `_iterations`, `build`, and SGD's `momentums` /
-RMSprop's `_momentums`. On PyTorch, with a schedule, the update is Keras's
+Keras internals this overrides or reads, guarded by the tests on every
+backend and on Keras 3.3: `_backend_apply_gradients` (every backend's step
+goes through it), `_apply_weight_decay` (Keras 3.3 calls it before),
+`_backend_update_step`, `build`, SGD's `momentums` / RMSprop's
+`_momentums`, and the batch counter (read through `keras_lrs.compat`). On PyTorch, with a schedule, the update is Keras's
 per-variable rule instead of its fused one (see `_backend_update_step`).
 """
 
@@ -24,6 +25,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lrs import compat
 from keras_lrs.schedules.checks import MAX_STEP
 from keras_lrs.schedules.step_math import LearningRateSchedule
 from keras_lrs.values import schedule_values
@@ -105,7 +107,7 @@ class ScheduledHyperparameters:
         the learning-rate schedule with.
         """
         if step is None:
-            step = self._iterations
+            step = compat.batch_counter(self)
         return {
             name: ops.cast(schedule(step), "float32")
             for name, schedule in self._hyperparameter_schedules.items()
@@ -116,6 +118,13 @@ class ScheduledHyperparameters:
             return super()._backend_apply_gradients(grads, trainable_variables)
         with self._exposed(self.scheduled_values()):
             return super()._backend_apply_gradients(grads, trainable_variables)
+
+    def _apply_weight_decay(self, variables):
+        # Keras 3.3 applies the weight decay before `_backend_apply_gradients`.
+        if "weight_decay" not in self._hyperparameter_schedules:
+            return super()._apply_weight_decay(variables)
+        with self._exposed(self.scheduled_values()):
+            return super()._apply_weight_decay(variables)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         if not self._hyperparameter_schedules or keras.backend.backend() != "torch":
@@ -196,7 +205,7 @@ class MomentumBranch(ScheduledHyperparameters):
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         schedule = self._hyperparameter_schedules.get("momentum")
         if schedule is not None:
-            momentum = ops.cast(schedule(self._iterations), "float32")
+            momentum = ops.cast(schedule(compat.batch_counter(self)), "float32")
             slots = getattr(self, "momentums", None)
             if slots is None:
                 slots = self._momentums
