@@ -257,6 +257,15 @@ def _check_schedule(name, schedule):
     return schedule
 
 
+def _without_examples(doc):
+    """Keras's docstring up to its examples, which are Keras's to test."""
+    lines = doc.splitlines()
+    end = next((i for i, line in enumerate(lines) if ">>>" in line), len(lines))
+    while end and lines[end - 1].strip().lower() in ("", "example:", "examples:", "usage:"):
+        end -= 1
+    return "\n".join(lines[:end])
+
+
 def scheduled(keras_class):
     """The keras_lrs version of a Keras optimizer class (same name, args)."""
     name = keras_class.__name__
@@ -271,7 +280,8 @@ def scheduled(keras_class):
         "__doc__": (
             f"Keras's `{name}`, where {', '.join(f'`{n}`' for n in schedulable)}"
             " may also be a `LearningRateSchedule`, evaluated at the optimizer"
-            " step inside the compiled train step.\n\n" + (keras_class.__doc__ or "")
+            " step inside the compiled train step.\n\n"
+            + _without_examples(keras_class.__doc__ or "")
         ),
         "_schedulable": schedulable,
         "_keras_init": keras_class.__init__,
