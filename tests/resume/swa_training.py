@@ -25,41 +25,15 @@ import numpy as np  # noqa: E402
 
 from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import StochasticWeightAveraging  # noqa: E402
-from tests.resume.training import BATCH_SIZE, STEPS_PER_EPOCH, data  # noqa: E402
+from tests.resume import training  # noqa: E402
+from tests.resume.training import BATCH_SIZE, STEPS_PER_EPOCH, KillAt, data  # noqa: E402
 
 EPOCHS = 8
 
 
 def build_model():
-    rng = np.random.default_rng(1)
-    model = keras.Sequential(
-        [
-            keras.Input((4,)),
-            keras.layers.Dense(
-                16, activation="tanh",
-                kernel_initializer=keras.initializers.Constant(rng.normal(size=(4, 16)) * 0.5),
-            ),
-            keras.layers.Dense(
-                1, kernel_initializer=keras.initializers.Constant(rng.normal(size=(16, 1)) * 0.25),
-            ),
-        ]
-    )
     schedule = s.CosineDecay(0.05, EPOCHS * STEPS_PER_EPOCH)
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9), loss="mse")
-    return model
-
-
-class KillAt(keras.callbacks.Callback):
-    def __init__(self, epoch, batch):
-        super().__init__()
-        self.epoch, self.batch, self.current_epoch = epoch, batch, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current_epoch = epoch
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.current_epoch == self.epoch and batch == self.batch:
-            os.kill(os.getpid(), signal.SIGKILL)
+    return training.build_model(keras.optimizers.SGD(schedule, momentum=0.9))
 
 
 def main():

@@ -28,9 +28,9 @@ KILL_EPOCH, KILL_BATCH = 6, 3
 STOP_AFTER = 3
 
 
-def train(work_dir, *args, check=True):
+def train(work_dir, *args, check=True, script=SCRIPT):
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), str(work_dir), *map(str, args)],
+        [sys.executable, str(script), str(work_dir), *map(str, args)],
         capture_output=True, text=True, timeout=600,
     )
     if check:

@@ -7,12 +7,13 @@ must equal those of an uninterrupted run.
 """
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.resume import test_resume as resume
+from tests.resume.test_resume import weights
 
 SCRIPT = Path(__file__).with_name("swa_training.py")
 ORDERS = ["swa-first", "backup-first"]
@@ -21,18 +22,7 @@ KILL_EPOCH, KILL_BATCH = 5, 3
 
 
 def train(work_dir, *args, check=True):
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), str(work_dir), *map(str, args)],
-        capture_output=True, text=True, timeout=600,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
-def weights(work_dir):
-    with np.load(work_dir / "weights.npz") as arrays:
-        return [arrays[name] for name in sorted(arrays.files)]
+    return resume.train(work_dir, *args, check=check, script=SCRIPT)
 
 
 @pytest.fixture(scope="module")

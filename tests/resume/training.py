@@ -49,7 +49,9 @@ def data():
     return x, y
 
 
-def build_model():
+def build_model(optimizer=None):
+    """The net, compiled with `optimizer` (by default Adam with
+    `Warmup(CosineRestarts)`)."""
     # Initial weights from NumPy: the same run on every backend.
     rng = np.random.default_rng(1)
     model = keras.Sequential(
@@ -64,8 +66,10 @@ def build_model():
             ),
         ]
     )
-    schedule = s.Warmup(s.CosineRestarts(0.05, 12, t_mul=2.0), 4)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    if optimizer is None:
+        schedule = s.Warmup(s.CosineRestarts(0.05, 12, t_mul=2.0), 4)
+        optimizer = keras.optimizers.Adam(schedule)
+    model.compile(optimizer=optimizer, loss="mse")
     return model
 
 
