@@ -6,9 +6,9 @@ between those versions that matters to it, is here and nowhere else:
 
 - `optimizer._learning_rate`: the schedule or variable an optimizer holds
   (its public `learning_rate` is the value at the current step).
-- The batch counter a schedule is called with. Since Keras 3.4 an optimizer
+- The batch counter a schedule is called with. Since Keras 3.5 an optimizer
   with `gradient_accumulation_steps=A` counts batches in `_iterations` and
-  updates in `iterations` (`_iterations // A`); in Keras 3.3 `iterations`
+  updates in `iterations` (`_iterations // A`); in Keras 3.3 and 3.4 `iterations`
   counts batches and there is no `_iterations`.
 - `optimizer._track_variable` / `_untrack_variable`: put a variable in the
   optimizer's state (so that JAX's compiled step reads it as a variable).
@@ -75,7 +75,7 @@ def batch_counter(optimizer):
 
 
 def accumulation_per_update(optimizer):
-    """Batches per increment of `optimizer.iterations` (1 in Keras 3.3)."""
+    """Batches per increment of `optimizer.iterations` (1 before Keras 3.5)."""
     if not hasattr(optimizer, "_iterations"):
         return 1
     return optimizer.gradient_accumulation_steps or 1

@@ -6,9 +6,9 @@ reader of the rate goes through `rate_holders` and `schedule_steps`:
   of its own that it never uses; the rate is its inner optimizer's.
 - A `MultiOptimizer` holds none: each of its optimizers has its own rate.
 - With `gradient_accumulation_steps=A`, Keras calls the schedule with the
-  number of batches seen, and since Keras 3.4 update `k` (the step
+  number of batches seen, and since Keras 3.5 update `k` (the step
   `optimizer.iterations` counts) is made at batch `k*A + A - 1`; in Keras
-  3.3 `iterations` counts the batches themselves.
+  3.3 and 3.4 `iterations` counts the batches themselves.
 
 The Keras internals this relies on are read through `keras_lrs.compat`.
 """
