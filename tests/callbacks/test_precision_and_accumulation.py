@@ -133,7 +133,7 @@ def test_accumulation_applies_the_schedule_at_the_last_batch_of_each_update(tmp_
         EPOCHS,
     )
     if not hasattr(model.optimizer, "_iterations"):
-        # Keras 3.3: `iterations` counts batches, and the monitor logs the
+        # Keras 3.3 and 3.4: `iterations` counts batches, and the monitor logs the
         # schedule at each; the updates (at every second batch) apply the
         # same values as in later Keras.
         assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == batches
