@@ -92,45 +92,42 @@ def untrack_variable(optimizer, variable):
 # --- the optimizers that make the updates ----------------------------------
 
 
-def update_optimizers(optimizer):
-    """The optimizers whose learning rates the updates use, in order.
-
-    A `LossScaleOptimizer` delegates its updates to its `inner_optimizer`,
-    a `MultiOptimizer` to each of its `optimizers`; any other optimizer
-    makes its own.
-    """
+def wrapped_optimizers(optimizer):
+    """The optimizers `optimizer` hands its updates to: a
+    `LossScaleOptimizer`'s `inner_optimizer`, a `MultiOptimizer`'s
+    `optimizers`; none for any other optimizer."""
     inner = getattr(optimizer, "inner_optimizer", None)
     if isinstance(inner, keras.optimizers.Optimizer):
-        return update_optimizers(inner)
+        return [inner]
     if MultiOptimizer is not None and isinstance(optimizer, MultiOptimizer):
-        return [
-            holder
-            for sub_optimizer in optimizer.optimizers
-            for holder in update_optimizers(sub_optimizer)
-        ]
+        return list(optimizer.optimizers)
+    return []
+
+
+def update_optimizers(optimizer):
+    """The optimizers whose learning rates the updates use, in order: those
+    that wrap no other."""
+    wrapped = wrapped_optimizers(optimizer)
+    if not wrapped:
+        return [optimizer]
+    return [holder for inner in wrapped for holder in update_optimizers(inner)]
+
+
+def optimizer_chain(optimizer, holder):
+    """The optimizers from `optimizer` down to `holder`, which it wraps."""
+    for inner in wrapped_optimizers(optimizer):
+        rest = optimizer_chain(inner, holder)
+        if rest[-1] is holder:
+            return [optimizer, *rest]
     return [optimizer]
 
 
 def is_multi_optimizer(optimizer):
     """Whether the updates are shared among a `MultiOptimizer`'s optimizers."""
-    inner = getattr(optimizer, "inner_optimizer", None)
-    if isinstance(inner, keras.optimizers.Optimizer):
-        return is_multi_optimizer(inner)
-    return MultiOptimizer is not None and isinstance(optimizer, MultiOptimizer)
-
-
-def optimizer_chain(optimizer, holder):
-    """The optimizers from `optimizer` down to `holder`, which it wraps."""
-    chain = [optimizer]
-    inner = getattr(optimizer, "inner_optimizer", None)
-    if isinstance(inner, keras.optimizers.Optimizer):
-        chain += optimizer_chain(inner, holder)
-    elif MultiOptimizer is not None and isinstance(optimizer, MultiOptimizer):
-        for sub_optimizer in optimizer.optimizers:
-            rest = optimizer_chain(sub_optimizer, holder)
-            if rest[-1] is holder:
-                return chain + rest
-    return chain
+    chain = optimizer_chain(optimizer, update_optimizers(optimizer)[0])
+    return MultiOptimizer is not None and any(
+        isinstance(link, MultiOptimizer) for link in chain
+    )
 
 
 def all_layers(model):

@@ -185,7 +185,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             current_rate(holder, step, share)
             for holder, step, share in zip(holders, steps, shares)
         ]
-        logs.update(zip(rate_names(self.model.optimizer), rates))
+        names = rate_names(self.model.optimizer)
+        logs.update(zip(names, rates))
         if self.monitor not in logs:
             self._warn_missing(logs)
             return
@@ -206,7 +207,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             bad_epochs = 0
         if bad_epochs > self.patience:
             for name, scale, rate, (_, multiplier) in zip(
-                rate_names(self.model.optimizer), self._scales, rates, shares
+                names, self._scales, rates, shares
             ):
                 self._reduce(epoch, name, scale, rate, multiplier)
             cooldown_left, bad_epochs = self.cooldown, 0
