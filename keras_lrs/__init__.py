@@ -6,6 +6,7 @@ from keras_lrs import callbacks, optimizers, schedules
 from keras_lrs.batch_norm import update_batch_norm
 from keras_lrs.finder import LRFinderResult, find_learning_rate
 from keras_lrs.plotting import plot_schedule
+from keras_lrs.saving import load_model
 from keras_lrs.values import schedule_values
 
 __version__ = "0.1.0"
@@ -14,6 +15,7 @@ __all__ = [
     "LRFinderResult",
     "callbacks",
     "find_learning_rate",
+    "load_model",
     "optimizers",
     "plot_schedule",
     "schedule_values",

@@ -10,7 +10,8 @@ class AveragingState(keras.layers.Layer):
     """The average of the weights, its count and the last averaged epoch.
 
     Held by the optimizer, so Keras's weight saving stores it with the
-    optimizer's weights (`model.save`, `save_weights`, `BackupAndRestore`).
+    optimizer's weights (`model.save`, `save_weights`, `BackupAndRestore`);
+    `keras_lrs.load_model` gives a loaded optimizer the place for it.
     """
 
     def __init__(self, weights, **kwargs):
@@ -31,6 +32,14 @@ class AveragingState(keras.layers.Layer):
             )
             for i, weight in enumerate(weights)
         ]
+
+    def load_own_variables(self, store):
+        # Weights saved without an average (before averaging was set up)
+        # leave it empty instead of failing the whole load.
+        if not list(store.keys()):
+            self.reset()
+            return
+        super().load_own_variables(store)
 
     def reset(self):
         self.count.assign(0)

@@ -48,11 +48,14 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
     resumes the average exactly, in either callback order (an epoch whose
     end a checkpoint saw before this callback averaged it is averaged at
     the start of the next epoch, from the restored weights). Memory: one
-    float32 copy of the weights. Not restored: the average of a model
-    saved with `model.save` and loaded by `keras.models.load_model` (a
-    fresh optimizer has no place for it when Keras loads its weights); the
-    rate phase and the step count are, and a warning says that the average
-    starts again. Each `fit` starts a new average.
+    float32 copy of the weights. A model saved with `model.save` keeps the
+    average in its `.keras` file; `keras_lrs.load_model` reads it back
+    (`keras.models.load_model` alone builds a fresh optimizer with no place
+    for it: the rate phase and the step count are restored, and a warning
+    says that the average starts again). A `fit` whose first epoch comes
+    after `start_epoch` continues the average it finds (from
+    `BackupAndRestore` or `keras_lrs.load_model`) if that average ends
+    before the epoch; any other `fit` starts a new one.
 
     `swap_for_validation=True` puts the average (the current epoch
     included) in the model for the validation at each epoch end once
@@ -153,9 +156,9 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
             return
         epochs = params.get("epochs")
         self.resolved_start_epoch = self._resolve_start(epochs)
-        # Each `fit` starts its own average (before `BackupAndRestore`, in
-        # `on_train_begin`, brings back the one of an interrupted run).
-        self._state.reset()
+        # Whether this `fit` continues an average or starts its own is
+        # decided at its first epoch, once `BackupAndRestore` (in
+        # `on_train_begin`) has brought back an interrupted run's.
         self._epoch = None
         if self.swa_learning_rate is not None:
             self._install_rate_phase(params.get("steps"))
@@ -196,11 +199,10 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._swap_back()
-        first = self._epoch is None
+        if self._epoch is None:
+            self._begin(epoch)
         self._epoch = epoch
         self._catch_up(epoch - 1)
-        if first and epoch > self.resolved_start_epoch:
-            self._warn_not_restored(epoch)
 
     def on_test_begin(self, logs=None):
         if self._epoch is None or not self.swap_for_validation:
@@ -218,8 +220,9 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._swap_back()
-        if self._epoch is not None:
-            self._catch_up(self._epoch)
+        if self._epoch is None:
+            return  # no epoch ran in this `fit`
+        self._catch_up(self._epoch)
         self._epoch = None
         if self._state.count_value() == 0:
             return
@@ -254,17 +257,26 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
                 variable.assign(value)
             self._swapped = None
 
-    def _warn_not_restored(self, epoch):
-        if self._state.count_value() > 0:
+    def _begin(self, epoch):
+        """Continues the average there is, or starts a new one at `epoch`."""
+        state = self._state
+        if (
+            epoch > self.resolved_start_epoch
+            and state.count_value() > 0
+            and state.last_epoch_value() < epoch
+        ):
             return
-        warnings.warn(
-            f"StochasticWeightAveraging: `fit` starts at epoch {epoch}, after "
-            f"averaging should have started ({self.resolved_start_epoch}), "
-            "with no average to continue: the average starts from here. "
-            "(A model loaded by `keras.models.load_model` does not bring "
-            "the average back; `BackupAndRestore` does.)",
-            stacklevel=2,
-        )
+        state.reset()
+        if epoch > self.resolved_start_epoch:
+            warnings.warn(
+                f"StochasticWeightAveraging: `fit` starts at epoch {epoch}, "
+                "after averaging should have started "
+                f"({self.resolved_start_epoch}), with no average to "
+                "continue: the average starts from here. (A model loaded by "
+                "`keras.models.load_model` does not bring the average back; "
+                "`keras_lrs.load_model` and `BackupAndRestore` do.)",
+                stacklevel=3,
+            )
 
     def _warn_batch_norm(self):
         if self._warned_batch_norm:

@@ -255,6 +255,80 @@ def test_rate_phase_saved_with_the_model(tmp_path):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
 
 
+def _stopped_in_averaging(tmp_path):
+    """A model saved at the end of epoch 3 of 6, averaging since epoch 1."""
+
+    class Save(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 3:
+                self.model.save(tmp_path / "m.keras")
+                self.model.stop_training = True
+
+    model = mlp()
+    model.fit(*regression_data(), batch_size=8, epochs=6, shuffle=False, verbose=0,
+              callbacks=[SWA(1), Save()])
+    return model
+
+
+def test_keras_lrs_load_model_reads_the_average_back(tmp_path):
+    saved = _stopped_in_averaging(tmp_path).optimizer._keras_lrs_swa
+    # (stop_training ends fit after epoch 3: the model now holds the average
+    # of epochs 1 to 3, the file the weights before the swap.)
+    plain = keras.models.load_model(tmp_path / "m.keras")
+    loaded = keras_lrs.load_model(tmp_path / "m.keras")
+    state = loaded.optimizer._keras_lrs_swa
+    assert (state.count_value(), state.last_epoch_value()) == (3, 3)
+    for got, expected in zip(state.average, saved.average, strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    # Everything else is what Keras loads by itself.
+    for got, expected in zip(
+        loaded.weights + loaded.optimizer.variables,
+        plain.weights + plain.optimizer.variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    assert not hasattr(plain.optimizer, "_keras_lrs_swa")
+
+
+def test_a_reloaded_fit_continues_the_average_only_from_keras_lrs_load_model(tmp_path):
+    _stopped_in_averaging(tmp_path)
+    continued, record = keras_lrs.load_model(tmp_path / "m.keras"), RecordEpochEnds()
+    record.weights = {
+        e: [np.array(w, dtype="float64") for w in ws]
+        for e, ws in _epoch_end_weights(tmp_path).items()
+    }
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "StochasticWeightAveraging")
+        continued.fit(*regression_data(), batch_size=8, epochs=6, initial_epoch=4,
+                      shuffle=False, verbose=0, callbacks=[record, SWA(1)])
+    assert_weights(continued.get_weights(), expected_mean(record, [1, 2, 3, 4, 5]))
+
+    restarted = keras.models.load_model(tmp_path / "m.keras")
+    with pytest.warns(UserWarning, match="keras_lrs.load_model"):
+        restarted.fit(*regression_data(), batch_size=8, epochs=6, initial_epoch=4,
+                      shuffle=False, verbose=0, callbacks=[SWA(1)])
+
+
+def _epoch_end_weights(tmp_path):
+    """The weights at the end of epochs 1 to 3 of `_stopped_in_averaging`'s run."""
+    record = RecordEpochEnds()
+    mlp().fit(*regression_data(), batch_size=8, epochs=4, shuffle=False, verbose=0,
+              callbacks=[record])
+    return {e: record.weights[e] for e in (1, 2, 3)}
+
+
+def test_keras_lrs_load_model_without_an_average(tmp_path):
+    model = mlp()
+    model.fit(*regression_data(), batch_size=8, epochs=1, verbose=0)
+    model.save(tmp_path / "plain.keras")
+    loaded = keras_lrs.load_model(tmp_path / "plain.keras")
+    assert loaded.optimizer._keras_lrs_swa.count_value() == 0
+    for got, expected in zip(loaded.weights, model.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    uncompiled = keras_lrs.load_model(tmp_path / "plain.keras", compile=False)
+    assert getattr(uncompiled, "optimizer", None) is None
+
+
 def batch_norm_model():
     keras.utils.set_random_seed(5)
     inputs = keras.Input((4,))

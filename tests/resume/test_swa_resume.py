@@ -49,12 +49,6 @@ def test_sigkill_during_averaging_then_resume(tmp_path, reference, order):
     assert_same(weights(tmp_path), reference)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: keras.models.load_model builds a fresh optimizer, "
-    "which has no attribute for the averaging state when Keras loads the "
-    "weights, so the average saved in the .keras file is not read back",
-)
 @pytest.mark.parametrize("order", ORDERS)
 def test_save_to_keras_during_averaging_reload_and_continue(tmp_path, reference, order):
     stopped = train(tmp_path, order, "--stop-after", KILL_EPOCH, check=False)
