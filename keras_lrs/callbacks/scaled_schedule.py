@@ -53,6 +53,15 @@ class ScaledSchedule(Schedule):
         )
         self.state.scale = self.scale_variable
 
+    @classmethod
+    def scaled_by(cls, variable, schedule=1.0):
+        """`schedule * variable`: the scale is `variable` itself, such as an
+        optimizer's float rate, so that what assigns it (a plateau
+        reduction of the float rate) changes this schedule's value."""
+        scaled = cls(schedule, scale=float(ops.convert_to_numpy(variable)))
+        scaled.scale_variable = scaled.state.scale = variable
+        return scaled
+
     @property
     def scale(self):
         return float(ops.convert_to_numpy(self.scale_variable))

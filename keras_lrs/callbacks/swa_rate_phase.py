@@ -10,7 +10,9 @@ A float learning rate first becomes `ScaledSchedule(1.0)` whose scale is
 the optimizer's own rate variable (tracked by the optimizer, not saved
 among its variables, as a model compiled with a schedule has none), so a
 plateau reduction of the float rate still applies; the SWA target is then
-relative to it.
+relative to it. A `ScaledSchedule` around a constant is read that way
+when the phase is installed again (a second `fit`, or a model reloaded
+from its config), so no flag needs saving.
 """
 
 from keras import ops
@@ -35,10 +37,7 @@ def float_rates_as_scales(model):
                 "StochasticWeightAveraging's `swa_learning_rate` needs a "
                 f"learning rate > 0 to anneal from. Received: learning_rate={value}"
             )
-        rate = ScaledSchedule(1.0)
-        rate.scale_variable = variable
-        rate.state.scale = variable
-        rate.float_rate = True
+        rate = ScaledSchedule.scaled_by(variable)
         compat.untrack_variable(holder, variable)
         compat.hold_rate(holder, rate)
         track_but_do_not_save(model.optimizer, holder, variable)
@@ -55,9 +54,11 @@ def install_rate_phase(model, start_step, annealing_steps, swa_learning_rate, sh
         if isinstance(inner, SWASchedule):
             inner = inner.schedule
         target = swa_learning_rate
-        if getattr(outer, "float_rate", False):
-            # The rate is `scale * SWASchedule(1, ...)`, its target relative.
-            inner, target = 1.0, swa_learning_rate / outer.scale
+        if outer is not None and not isinstance(inner, LearningRateSchedule):
+            # A float rate as `scale * SWASchedule(1.0, ...)` (as made by
+            # `float_rates_as_scales`, or reloaded from its config): the
+            # target is relative to the scale.
+            target = swa_learning_rate / outer.scale
         elif not isinstance(inner, LearningRateSchedule):
             raise ValueError(
                 "StochasticWeightAveraging needs an optimizer whose learning "

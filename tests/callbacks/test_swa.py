@@ -253,6 +253,15 @@ def test_rate_phase_saved_with_the_model(tmp_path):
     assert len(loaded.optimizer.variables) == len(saved_variables) == 5
     for got, expected in zip(loaded.optimizer.variables, saved_variables):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    # A second `fit` of the loaded model installs the phase again, with the
+    # same values (the target relative to the float rate, read from the
+    # structure: nothing marks the float rate in the config).
+    loaded.fit(*regression_data(), batch_size=8, epochs=4, verbose=0,
+               callbacks=[SWA(2, swa_learning_rate=0.01, annealing_epochs=1)])
+    np.testing.assert_allclose(
+        keras_lrs.schedule_values(loaded.optimizer._learning_rate, 40),
+        keras_lrs.schedule_values(saved, 40), rtol=1e-7,
+    )
 
 
 def _stopped_in_averaging(tmp_path):
