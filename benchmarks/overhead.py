@@ -3,7 +3,7 @@
 A small model whose step is cheap (so that overhead shows) is trained with
 `jit_compile=True` and `steps_per_execution=32` (1 on PyTorch, where Keras
 allows no more) under each configuration: a float rate, Keras's built-in
-`CosineDecay`, every keras_lrs schedule (the list of `tests/cases.py`),
+`CosineDecay`, every keras_lrs schedule (the list of `keras_lrs/_cases.py`),
 `Warmup(CosineRestarts)` under `ReduceLROnPlateau`, `LearningRateMonitor`
 with one TensorBoard point per step, and the usual community approach, a
 Python callback that sets the rate before every batch (which needs
@@ -145,7 +145,7 @@ def configurations(log_dir):
 
     import keras_lrs
     from keras_lrs import schedules as s
-    from tests.cases import CASE_NAMES, make
+    from keras_lrs._cases import CASE_NAMES, make
 
     fast = 1 if keras.backend.backend() == "torch" else 32
     configs = {

@@ -31,7 +31,7 @@ def configurations():
     """name -> schedule."""
     import keras
 
-    from tests.cases import CASE_NAMES, make
+    from keras_lrs._cases import CASE_NAMES, make
 
     schedules = keras.optimizers.schedules
     configs = {

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from keras_lrs import compat
-from tests.cases import CASE_NAMES
+from keras_lrs._cases import CASE_NAMES
 from tests.scripts import SCRIPTS, assert_one_line_usage_error, run_script
 
 from tests.test_example import fashion_mnist_dir

@@ -13,7 +13,7 @@ import pytest
 
 import keras_lrs
 from keras_lrs.__main__ import main
-from tests.cases import CASE_NAMES, make
+from keras_lrs._cases import CASE_NAMES, make
 
 ROOT = Path(__file__).resolve().parents[1]
 
