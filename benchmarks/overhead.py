@@ -68,7 +68,6 @@ import os
 import platform
 import random
 import statistics
-import sys
 import tempfile
 import time
 import types
@@ -77,16 +76,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.overhead_table import (  # noqa: E402
+from keras_lrs._command_line import (
+    OneLineErrorParser, positive_float, positive_int,
+)
+# Run as a script, this folder is on the path.
+from overhead_table import (
     CONTROL, FLOAT_ONE_STEP, KERAS_COSINE, MONITOR, NOT_CALLED, OURS, PER_BATCH,
     PLATEAU,
 )
-from benchmarks.report import write_json  # noqa: E402
-from examples.fashion_mnist import (  # noqa: E402
-    OneLineErrorParser, positive_float, positive_int,
-)
+from report import write_json
 
 
 def per_batch_rate(schedule_fn):
@@ -506,7 +504,7 @@ def main():
         args.rounds = 1000 if args.timing == "call" else 60
     if args.sync_batch_ends and args.timing == "call":
         parser.error("--sync-batch-ends is for --timing epoch: calls run no callbacks")
-    import keras  # after the command line is checked: a bad one fails in one line
+    import keras
 
     features, batch_size = 16, 8
     rng = np.random.default_rng(0)

@@ -5,7 +5,6 @@ configurations small enough for a CPU; the summary of `time_to_accuracy.py`
 is also checked on made-up epochs.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -17,7 +16,9 @@ import pytest
 
 from keras_lrs import compat
 from keras_lrs._cases import CASE_NAMES
-from tests.scripts import SCRIPTS, assert_one_line_usage_error, run_script
+from tests.scripts import (
+    SCRIPTS, assert_one_line_usage_error, import_script, run_script,
+)
 
 from tests.test_example import fashion_mnist_dir
 
@@ -36,17 +37,9 @@ OVERHEAD_TABLE = SCRIPTS["overhead_table"]
 GPU_RUN = ROOT / "benchmarks" / "gpu_run.sh"
 
 
-def _load_module(path):
-    """A benchmark script as a module (its `main` does not run)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def time_to_accuracy():
-    return _load_module(TIME_TO_ACCURACY)
+    return import_script(TIME_TO_ACCURACY)
 
 
 def assert_backend(document):
@@ -424,8 +417,9 @@ def test_overhead_time_limit_stops_starting_rounds(tmp_path):
     ],
 )
 def test_overhead_bad_input(args, message):
-    # Checked before Keras is imported: one line, whatever the backend logs.
-    assert_one_line_usage_error(run_script(OVERHEAD, *args), OVERHEAD, message)
+    assert_one_line_usage_error(
+        run_script(OVERHEAD, *args), OVERHEAD, message, after_backend_logs=True
+    )
 
 
 def test_overhead_unknown_configuration():
@@ -443,7 +437,7 @@ def test_overhead_clock_hooks():
 
     import keras
 
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
 
     class EpochEnd(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -491,7 +485,7 @@ def test_overhead_sync_batch_ends():
     import keras
     import numpy as np
 
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
 
     class Where(keras.callbacks.Callback):
         async_safe = True  # Keras may call its batch ends on another thread
@@ -522,7 +516,7 @@ def test_overhead_sync_batch_ends():
 
 
 def test_overhead_table_names_the_batch_ends():
-    overhead_table = _load_module(OVERHEAD_TABLE)
+    overhead_table = import_script(OVERHEAD_TABLE)
     documents = [
         {"backend": "jax", "optimizer": "sgd", "timing": "epoch",
          "batch_ends": batch_ends, "baseline_median_step_us": 80.4, "results": []}
@@ -539,7 +533,8 @@ def test_overhead_table_names_the_batch_ends():
 def test_overhead_sync_batch_ends_is_for_epochs():
     result = run_script(OVERHEAD, "--timing", "call", "--sync-batch-ends")
     assert_one_line_usage_error(
-        result, OVERHEAD, "--sync-batch-ends is for --timing epoch"
+        result, OVERHEAD, "--sync-batch-ends is for --timing epoch",
+        after_backend_logs=True,
     )
 
 
@@ -549,7 +544,7 @@ def test_overhead_compiles_each_torch_model_alone():
 
     if keras.backend.backend() != "torch":
         pytest.skip("torch.compile exists on the torch backend only")
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
     models = [overhead.build(0.01, 1, 4, "sgd") for _ in range(2)]
     codes = [m.train_function._torchdynamo_orig_callable.__code__ for m in models]
     # Two code objects, so two caches of compiled graphs (Keras would give
@@ -582,12 +577,12 @@ def _cell(row):
     ],
 )
 def test_overhead_verdict(interval, target, expected):
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
     assert overhead.verdict(interval, target) == expected
 
 
 def test_overhead_targets():
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
     with tempfile.TemporaryDirectory() as log_dir:
         targets = {
             name: config[3]
@@ -632,6 +627,7 @@ def test_schedule_call_rejects_no_calls():
         result,
         SCRIPTS["schedule_call"],
         "argument --calls: must be an integer > 0. Received: '0'",
+        after_backend_logs=True,
     )
 
 
