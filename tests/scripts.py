@@ -2,6 +2,7 @@
 imports one as a module."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {
     "fashion_mnist": ROOT / "examples" / "fashion_mnist.py",
     "compare_schedules": ROOT / "examples" / "compare_schedules.py",
-    "time_to_accuracy": ROOT / "benchmarks" / "time_to_accuracy.py",
+    "time_to_accuracy": ROOT / "examples" / "time_to_accuracy.py",
     "overhead": ROOT / "benchmarks" / "overhead.py",
     "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
     "schedule_call": ROOT / "benchmarks" / "schedule_call.py",
@@ -69,3 +70,23 @@ def assert_one_line_usage_error(result, script, message, after_backend_logs=Fals
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"{Path(script).name}: error: ")
     assert message in lines[0]
+
+
+def assert_backend(document):
+    """A script's JSON was written on the backend `KERAS_BACKEND` names, if set."""
+    if "KERAS_BACKEND" in os.environ:
+        assert document["backend"] == os.environ["KERAS_BACKEND"]
+
+
+def table_after(stdout, header_start):
+    """The header and rows of the table whose header starts so."""
+    lines = stdout.splitlines()
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith(header_start)
+    )
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip() or line.startswith("wrote "):
+            break
+        rows.append(line)
+    return lines[start], rows
