@@ -12,7 +12,7 @@
 #             (then the reload check); its JSON summary -> example.json
 #   overhead  benchmarks/overhead.py, epoch by epoch -> overhead-jax-gpu.json
 #   calls     benchmarks/overhead.py, call by call -> overhead-calls-jax-gpu.json
-#   accuracy  benchmarks/time_to_accuracy.py, warmup_cosine (the example's
+#   accuracy  examples/time_to_accuracy.py, warmup_cosine (the example's
 #             default) then constant -> time_to_accuracy-jax-gpu.json,
 #             written after each schedule
 #
@@ -128,7 +128,7 @@ for part in "${parts[@]}"; do
             run_part calls 180 bounded "$python" benchmarks/overhead.py --timing call \
                 "${calls_args[@]}" --out "$out/overhead-calls-jax-gpu.json" ;;
         accuracy)
-            run_part accuracy 400 bounded "$python" benchmarks/time_to_accuracy.py \
+            run_part accuracy 400 bounded "$python" examples/time_to_accuracy.py \
                 --schedules warmup_cosine,constant "${accuracy_args[@]}" \
                 --json "$out/time_to_accuracy-jax-gpu.json" ;;
     esac

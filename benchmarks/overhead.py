@@ -3,7 +3,7 @@
 A small model whose step is cheap (so that overhead shows) is trained with
 `jit_compile=True` and `steps_per_execution=32` (1 on PyTorch, where Keras
 allows no more) under each configuration: a float rate, Keras's built-in
-`CosineDecay`, every keras_lrs schedule (the list of `tests/cases.py`),
+`CosineDecay`, every keras_lrs schedule (the list of `keras_lrs/_cases.py`),
 `Warmup(CosineRestarts)` under `ReduceLROnPlateau`, `LearningRateMonitor`
 with one TensorBoard point per step, and the usual community approach, a
 Python callback that sets the rate before every batch (which needs
@@ -68,7 +68,6 @@ import os
 import platform
 import random
 import statistics
-import sys
 import tempfile
 import time
 import types
@@ -77,16 +76,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.overhead_table import (  # noqa: E402
+from keras_lrs._command_line import (
+    OneLineErrorParser, positive_float, positive_int,
+)
+# Run as a script, this folder is on the path.
+from overhead_table import (
     CONTROL, FLOAT_ONE_STEP, KERAS_COSINE, MONITOR, NOT_CALLED, OURS, PER_BATCH,
     PLATEAU,
 )
-from benchmarks.report import write_json  # noqa: E402
-from examples.fashion_mnist import (  # noqa: E402
-    OneLineErrorParser, positive_float, positive_int,
-)
+from report import write_json
 
 
 def per_batch_rate(schedule_fn):
@@ -145,7 +143,7 @@ def configurations(log_dir):
 
     import keras_lrs
     from keras_lrs import schedules as s
-    from tests.cases import CASE_NAMES, make
+    from keras_lrs._cases import CASE_NAMES, make
 
     fast = 1 if keras.backend.backend() == "torch" else 32
     configs = {
@@ -506,7 +504,7 @@ def main():
         args.rounds = 1000 if args.timing == "call" else 60
     if args.sync_batch_ends and args.timing == "call":
         parser.error("--sync-batch-ends is for --timing epoch: calls run no callbacks")
-    import keras  # after the command line is checked: a bad one fails in one line
+    import keras
 
     features, batch_size = 16, 8
     rng = np.random.default_rng(0)

@@ -15,7 +15,7 @@ BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 # module that loads no Keras backend).
 CONTROL = "float rate (third model)"
 KERAS_COSINE = "keras CosineDecay"
-OURS = "keras_lrs "  # + a case name of tests/cases.py
+OURS = "keras_lrs "  # + a case name of keras_lrs/_cases.py
 PLATEAU = "Warmup(CosineRestarts) + ReduceLROnPlateau"
 MONITOR = "CosineDecay + LearningRateMonitor(batch)"
 NOT_CALLED = " (callback not called)"

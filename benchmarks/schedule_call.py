@@ -17,21 +17,19 @@ warmup. Run once per backend:
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.report import write_json  # noqa: E402
-from examples.fashion_mnist import OneLineErrorParser, positive_int  # noqa: E402
+from keras_lrs._command_line import OneLineErrorParser, positive_int
+# Run as a script, this folder is on the path.
+from report import write_json
 
 
 def configurations():
     """name -> schedule."""
     import keras
 
-    from tests.cases import CASE_NAMES, make
+    from keras_lrs._cases import CASE_NAMES, make
 
     schedules = keras.optimizers.schedules
     configs = {
@@ -66,9 +64,6 @@ def main():
                         help="repeats per configuration (default 7)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
-    # Keras (and the backend it imports) after the arguments are checked, so
-    # that a bad argument gives its one-line error before the backend's
-    # start-up logs.
     import keras
 
     # The optimizer's step: int64 on PyTorch, int32 elsewhere, at a step

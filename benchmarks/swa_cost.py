@@ -12,16 +12,13 @@ benchmarks/results/swa_cost-<backend>.json.
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from keras_lrs.callbacks import StochasticWeightAveraging  # noqa: E402
+from keras_lrs.callbacks import StochasticWeightAveraging
 
 RESULTS = Path(__file__).with_name("results")
 # (name, hidden widths): the number of weights the average copies.

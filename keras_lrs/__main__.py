@@ -10,7 +10,6 @@ own), or the path of a file holding one. Bad input gives a one-line message
 and exit code 2.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -18,17 +17,11 @@ import sys
 import keras
 
 import keras_lrs
+from keras_lrs._command_line import OneLineErrorParser, checked, positive_int
 
 
 class UsageError(Exception):
     """Bad input: reported in one line, exit code 2."""
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse, with its errors in one line (no usage block)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv=None):
@@ -45,30 +38,18 @@ def main(argv=None):
     return 0
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, received {value}")
-    return value
-
-
-def _size(text):
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT in pixels, received {text!r}"
-        ) from None
-    if width <= 0 or height <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, received {text!r}")
+def _width_and_height(text):
+    width, height = (int(part) for part in text.lower().split("x"))
     return width, height
 
 
+_size = checked(
+    _width_and_height, "WIDTHxHEIGHT in pixels, both > 0", lambda size: min(size) > 0
+)
+
+
 def _parser():
-    parser = _ArgumentParser(
+    parser = OneLineErrorParser(
         prog="python -m keras_lrs", description="Preview a learning-rate schedule."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,11 +57,11 @@ def _parser():
     table_parser = commands.add_parser("table", help="print the schedule's values")
     for command in (plot_parser, table_parser):
         command.add_argument("schedule", help="a JSON config, or a path to one")
-        command.add_argument("--steps", type=_positive_int, required=True)
+        command.add_argument("--steps", type=positive_int, required=True)
     plot_parser.add_argument("--out", required=True, help="the PNG to write")
     plot_parser.add_argument("--size", type=_size, default=(800, 500), help="WIDTHxHEIGHT in pixels (800x500)")
-    plot_parser.add_argument("--epochs-of", type=_positive_int, metavar="K", help="mark an epoch boundary every K steps")
-    table_parser.add_argument("--every", type=_positive_int, default=1, metavar="K", help="print every K-th step")
+    plot_parser.add_argument("--epochs-of", type=positive_int, metavar="K", help="mark an epoch boundary every K steps")
+    table_parser.add_argument("--every", type=positive_int, default=1, metavar="K", help="print every K-th step")
     return parser
 
 

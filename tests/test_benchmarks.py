@@ -1,11 +1,9 @@
 """The benchmarks run and report what they measured, in a table and in JSON.
 
 The runs are subprocesses on the backend that `KERAS_BACKEND` selects, on
-configurations small enough for a CPU; the summary of `time_to_accuracy.py`
-is also checked on made-up epochs.
+configurations small enough for a CPU.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from keras_lrs import compat
-from tests.cases import CASE_NAMES
-from tests.scripts import SCRIPTS, assert_one_line_usage_error, run_script
+from keras_lrs._cases import CASE_NAMES
+from tests.scripts import (
+    SCRIPTS, assert_backend, assert_one_line_usage_error, import_script,
+    run_script, table_after,
+)
 
 from tests.test_example import fashion_mnist_dir
 
@@ -30,228 +31,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-TIME_TO_ACCURACY = ROOT / "benchmarks" / "time_to_accuracy.py"
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
 OVERHEAD_TABLE = SCRIPTS["overhead_table"]
 GPU_RUN = ROOT / "benchmarks" / "gpu_run.sh"
-
-
-def _load_module(path):
-    """A benchmark script as a module (its `main` does not run)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def time_to_accuracy():
-    return _load_module(TIME_TO_ACCURACY)
-
-
-def assert_backend(document):
-    if "KERAS_BACKEND" in os.environ:
-        assert document["backend"] == os.environ["KERAS_BACKEND"]
-
-
-def table_after(stdout, header_start):
-    """The header and rows of the table whose header starts so."""
-    lines = stdout.splitlines()
-    start = next(
-        i for i, line in enumerate(lines) if line.startswith(header_start)
-    )
-    rows = []
-    for line in lines[start + 1:]:
-        if not line.strip() or line.startswith("wrote "):
-            break
-        rows.append(line)
-    return lines[start], rows
-
-
-# --- time_to_accuracy.py ---------------------------------------------------
-
-
-def test_time_to_accuracy_tiny_run(tmp_path):
-    data_dir = fashion_mnist_dir()
-    out = tmp_path / "results" / "tta.json"
-    # 4 full batches an epoch: no second compilation for a smaller last
-    # batch. Every class is among the first 128 test images, so even a net
-    # that answers one class for all gets more than 1% right.
-    result = run_script(
-        TIME_TO_ACCURACY, "--quick", "--train-images", 256, "--test-images",
-        128, "--batch-size", 64, "--epochs", 2, "--schedules",
-        "constant,warmup_cosine", "--thresholds", "0.01,0.999", "--data-dir",
-        data_dir, "--json", out,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr
-    document = json.loads(out.read_text())
-    assert_backend(document)
-    assert document["device"]
-    assert document["config"] == {
-        "net": "quick", "epochs": 2, "batch_size": 64, "steps_per_epoch": 4,
-        "optimizer": "adamw", "peak_learning_rate": 0.003,
-        "weight_decay": 0.05, "train_images": 256, "test_images": 128,
-        "data_source": str(data_dir), "seed": 0,
-    }
-    assert document["thresholds"] == [0.01, 0.999]
-    summaries = document["results"]
-    assert [summary["schedule"] for summary in summaries] == [
-        "constant", "warmup_cosine",
-    ]
-    for summary in summaries:
-        accuracies, times = summary["test_accuracy"], summary["train_time_s"]
-        assert len(accuracies) == len(times) == 2
-        assert len(summary["eval_time_s"]) == 2
-        assert all(0 <= accuracy <= 1 for accuracy in accuracies)
-        # Snapped to a count of right answers out of 128.
-        assert all((accuracy * 128).is_integer() for accuracy in accuracies)
-        assert summary["final_test_accuracy"] == accuracies[-1]
-        assert 0 < times[0] < times[1] == summary["total_train_time_s"]
-        assert all(seconds > 0 for seconds in summary["eval_time_s"])
-        # 1% is reached after the first epoch; 99.9% is not reached.
-        reached, unreached = summary["reached"]
-        assert reached == {"threshold": 0.01, "epoch": 1, "time_s": times[0]}
-        assert 0 < reached["time_s"] <= summary["total_train_time_s"]
-        assert unreached == {"threshold": 0.999, "epoch": None, "time_s": None}
-
-    header, rows = table_after(result.stdout, "schedule ")
-    assert header.split("  ")[0] == "schedule"
-    for column in ("epochs to 1%", "time to 1%", "epochs to 99.9%",
-                   "time to 99.9%", "final test acc.", "total train time"):
-        assert column in header
-    assert len(rows) == 2
-    for row, summary in zip(rows, summaries):
-        time_to_1 = f"{summary['reached'][0]['time_s']:.1f}"
-        assert row.split()[:4] == [summary["schedule"], "1", time_to_1, "s"]
-        assert "not reached" in row
-        assert f"{summary['final_test_accuracy']:.4f}" in row
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--schedules", "constant,nope"], "--schedules"),
-        (["--schedules", "wsd,wsd"], "lists wsd twice"),
-        (["--thresholds", "0"], "--thresholds"),
-        (["--thresholds", "0.9,1.5"], "--thresholds"),
-        (["--thresholds", "nan"], "--thresholds"),
-        (["--thresholds", "0.9,0.9"], "--thresholds"),
-        (["--epochs", "0"], "--epochs"),
-        (["--train-images", "-5"], "--train-images"),
-        (["--seed", "-1"], "--seed"),
-        (["--json", "{tmp}"], "--json"),
-        (["--data-dir", "{tmp}/absent"], "no data directory"),
-    ],
-)
-def test_time_to_accuracy_bad_input(tmp_path, args, message):
-    result = run_script(
-        TIME_TO_ACCURACY, *(arg.format(tmp=tmp_path) for arg in args)
-    )
-    assert_one_line_usage_error(result, TIME_TO_ACCURACY, message)
-
-
-def test_time_to_accuracy_more_images_than_the_data():
-    data_dir = fashion_mnist_dir()
-    result = run_script(
-        TIME_TO_ACCURACY, "--data-dir", data_dir, "--test-images", 10001
-    )
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stderr.splitlines() == [
-        "time_to_accuracy.py: error: --test-images 10001: the data holds "
-        "only 10000"
-    ]
-
-
-def test_defaults_follow_the_example(time_to_accuracy):
-    full = time_to_accuracy.parse_args([])
-    assert full.schedules == ("constant", "warmup_cosine", "one_cycle", "wsd")
-    assert full.thresholds == (0.93, 0.94)
-    assert (full.epochs, full.batch_size, full.optimizer) == (15, 128, "adamw")
-    assert full.learning_rate == 3e-3
-    quick = time_to_accuracy.parse_args(["--quick"])
-    assert quick.thresholds == (0.80, 0.83)
-    assert (quick.epochs, quick.train_images, quick.test_images) == (
-        3, 6000, 2000,
-    )
-    chosen = time_to_accuracy.parse_args(["--quick", "--thresholds", "0.5"])
-    assert chosen.thresholds == (0.5,)
-
-
-def test_results_are_kept_when_a_later_schedule_fails(
-    time_to_accuracy, tmp_path, monkeypatch, capsys,
-):
-    import numpy as np
-
-    out = tmp_path / "tta.json"
-    args = time_to_accuracy.parse_args(
-        ["--quick", "--epochs", "10", "--train-images", "256", "--test-images",
-         "128", "--schedules", "constant,wsd,cosine",
-         "--json", str(out)]
-    )
-    dataset = (
-        (np.zeros((256, 28, 28), "uint8"), np.zeros(256, "uint8")),
-        (np.zeros((128, 28, 28), "uint8"), np.zeros(128, "uint8")),
-    )
-    trained = []
-
-    def run_isolated(args, schedule_name, data_dir):
-        trained.append(schedule_name)
-        if schedule_name == "wsd":
-            return None  # as when the training process dies
-        return {"device": "cpu", "backend_version": "1.0",
-                "epochs": made_up_epochs([0.5, 0.85])}
-
-    monkeypatch.setattr(time_to_accuracy, "run_isolated", run_isolated)
-    assert time_to_accuracy.run(args, dataset, "somewhere") == 1
-    assert trained == ["constant", "wsd"]
-    assert capsys.readouterr().err.splitlines() == [
-        f"time_to_accuracy.py: error: training with wsd failed; {out} holds "
-        "the schedules trained before it"
-    ]
-    document = json.loads(out.read_text())
-    assert [summary["schedule"] for summary in document["results"]] == [
-        "constant"
-    ]
-    assert document["results"][0]["test_accuracy"] == [0.5, 0.85]
-    assert document["config"]["train_images"] == 256
-    assert document["device"] == "cpu"
-
-
-def made_up_epochs(accuracies):
-    return [
-        {
-            "epoch": epoch,
-            "test_accuracy": accuracy,
-            "train_time_s": 10.0 * epoch,
-            "eval_time_s": 1.0,
-            "learning_rate": 0.1,
-            "train_loss": 1.0,
-        }
-        for epoch, accuracy in enumerate(accuracies, start=1)
-    ]
-
-
-def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
-    time_to_accuracy,
-):
-    epochs = made_up_epochs([0.5, 0.93, 0.92, 0.95])
-    summary = time_to_accuracy.summarize("wsd", epochs, (0.93, 0.94, 0.96))
-    assert summary["reached"] == [
-        {"threshold": 0.93, "epoch": 2, "time_s": 20.0},  # equal reaches
-        {"threshold": 0.94, "epoch": 4, "time_s": 40.0},
-        {"threshold": 0.96, "epoch": None, "time_s": None},
-    ]
-    assert summary["final_test_accuracy"] == 0.95
-    assert summary["total_train_time_s"] == 40.0
-    assert summary["total_eval_time_s"] == 4.0
-    table = time_to_accuracy.table([summary], (0.93, 0.94, 0.96))
-    header, *rows = table.splitlines()
-    assert header.split()[:4] == ["schedule", "epochs", "to", "93%"]
-    assert rows[0].split() == [
-        "wsd", "2", "20.0", "s", "4", "40.0", "s", "-", "not", "reached",
-        "0.9500", "40.0", "s", "4.0", "s",
-    ]
 
 
 # --- overhead.py -----------------------------------------------------------
@@ -424,8 +206,9 @@ def test_overhead_time_limit_stops_starting_rounds(tmp_path):
     ],
 )
 def test_overhead_bad_input(args, message):
-    # Checked before Keras is imported: one line, whatever the backend logs.
-    assert_one_line_usage_error(run_script(OVERHEAD, *args), OVERHEAD, message)
+    assert_one_line_usage_error(
+        run_script(OVERHEAD, *args), OVERHEAD, message, after_backend_logs=True
+    )
 
 
 def test_overhead_unknown_configuration():
@@ -443,7 +226,7 @@ def test_overhead_clock_hooks():
 
     import keras
 
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
 
     class EpochEnd(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -491,7 +274,7 @@ def test_overhead_sync_batch_ends():
     import keras
     import numpy as np
 
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
 
     class Where(keras.callbacks.Callback):
         async_safe = True  # Keras may call its batch ends on another thread
@@ -522,7 +305,7 @@ def test_overhead_sync_batch_ends():
 
 
 def test_overhead_table_names_the_batch_ends():
-    overhead_table = _load_module(OVERHEAD_TABLE)
+    overhead_table = import_script(OVERHEAD_TABLE)
     documents = [
         {"backend": "jax", "optimizer": "sgd", "timing": "epoch",
          "batch_ends": batch_ends, "baseline_median_step_us": 80.4, "results": []}
@@ -539,7 +322,8 @@ def test_overhead_table_names_the_batch_ends():
 def test_overhead_sync_batch_ends_is_for_epochs():
     result = run_script(OVERHEAD, "--timing", "call", "--sync-batch-ends")
     assert_one_line_usage_error(
-        result, OVERHEAD, "--sync-batch-ends is for --timing epoch"
+        result, OVERHEAD, "--sync-batch-ends is for --timing epoch",
+        after_backend_logs=True,
     )
 
 
@@ -549,7 +333,7 @@ def test_overhead_compiles_each_torch_model_alone():
 
     if keras.backend.backend() != "torch":
         pytest.skip("torch.compile exists on the torch backend only")
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
     models = [overhead.build(0.01, 1, 4, "sgd") for _ in range(2)]
     codes = [m.train_function._torchdynamo_orig_callable.__code__ for m in models]
     # Two code objects, so two caches of compiled graphs (Keras would give
@@ -582,12 +366,12 @@ def _cell(row):
     ],
 )
 def test_overhead_verdict(interval, target, expected):
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
     assert overhead.verdict(interval, target) == expected
 
 
 def test_overhead_targets():
-    overhead = _load_module(OVERHEAD)
+    overhead = import_script(OVERHEAD)
     with tempfile.TemporaryDirectory() as log_dir:
         targets = {
             name: config[3]
@@ -632,6 +416,7 @@ def test_schedule_call_rejects_no_calls():
         result,
         SCRIPTS["schedule_call"],
         "argument --calls: must be an integer > 0. Received: '0'",
+        after_backend_logs=True,
     )
 
 

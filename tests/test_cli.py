@@ -13,7 +13,7 @@ import pytest
 
 import keras_lrs
 from keras_lrs.__main__ import main
-from tests.cases import CASE_NAMES, make
+from keras_lrs._cases import CASE_NAMES, make
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,8 +68,9 @@ BAD = {
         ["table", '{"class_name": "keras_lrs>CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 0}}', "--steps", "5"],
         "Argument `decay_steps` must be > 0",
     ),
-    "zero steps": (["table", '{"class_name": "keras_lrs>Constant", "config": {"learning_rate": 0.1}}', "--steps", "0"], "--steps"),
-    "bad size": (["plot", '{"class_name": "keras_lrs>Constant", "config": {"learning_rate": 0.1}}', "--steps", "5", "--out", "x.png", "--size", "big"], "--size"),
+    "zero steps": (["table", '{"class_name": "keras_lrs>Constant", "config": {"learning_rate": 0.1}}', "--steps", "0"], "argument --steps: must be an integer > 0. Received: '0'"),
+    "bad size": (["plot", '{"class_name": "keras_lrs>Constant", "config": {"learning_rate": 0.1}}', "--steps", "5", "--out", "x.png", "--size", "big"], "argument --size: must be WIDTHxHEIGHT in pixels, both > 0. Received: 'big'"),
+    "zero width": (["plot", '{"class_name": "keras_lrs>Constant", "config": {"learning_rate": 0.1}}', "--steps", "5", "--out", "x.png", "--size", "0x500"], "Received: '0x500'"),
 }
 
 

@@ -7,7 +7,6 @@ The run uses the backend that `KERAS_BACKEND` selects, as a user would.
 import json
 import math
 import struct
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +28,7 @@ def run_script(*args):
 
 @pytest.fixture(scope="module")
 def compare_schedules():
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        import compare_schedules
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    return compare_schedules
+    return scripts.import_script(SCRIPT)
 
 
 # The chapter's scheduler classes (PyTorch tab), as a reference.

@@ -1,4 +1,4 @@
-"""Properties every schedule shares, parametrized over `tests.cases`."""
+"""Properties every schedule shares, parametrized over `keras_lrs._cases`."""
 
 import copy
 import json
@@ -14,7 +14,7 @@ import pytest
 from keras import ops
 
 import keras_lrs
-from tests.cases import CASE_NAMES, make
+from keras_lrs._cases import CASE_NAMES, make
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = np.array(
@@ -26,7 +26,7 @@ cases = pytest.mark.parametrize("name", CASE_NAMES)
 def test_cases_cover_every_public_schedule():
     covered = {type(make(name)).__name__ for name in CASE_NAMES}
     public = set(keras_lrs.schedules.__all__) - {"Schedule"}
-    assert public <= covered, f"missing from tests/cases.py: {public - covered}"
+    assert public <= covered, f"missing from keras_lrs/_cases.py: {public - covered}"
 
 
 @cases
@@ -76,7 +76,7 @@ def _values_on(backend):
     """Every case's values at STEPS, computed in a fresh process on `backend`."""
     script = (
         "import json, sys, keras_lrs\n"
-        "from tests.cases import CASE_NAMES, make\n"
+        "from keras_lrs._cases import CASE_NAMES, make\n"
         "from tests.schedules.test_properties import STEPS\n"
         "json.dump({n: keras_lrs.schedule_values(make(n), STEPS).tolist()"
         " for n in CASE_NAMES}, sys.stdout)\n"

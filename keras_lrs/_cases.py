@@ -1,4 +1,5 @@
-"""One instance of every schedule and combinator, shared by the property tests.
+"""One instance of every schedule and combinator, shared by the property
+tests, the command-line tests and the benchmarks.
 
 Spans are short (tens of steps) so that a short `fit` crosses boundaries.
 `test_cases_cover_every_public_schedule` keeps this list complete.
