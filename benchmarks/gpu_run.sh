@@ -106,12 +106,13 @@ example() {
         | tee "$work/example.log"
     local status=${PIPESTATUS[0]}
     grep '^{' "$work/example.log" | tail -n 1 > "$out/example.json"
-    # The learning-rate points that TensorBoard reads back (the tests'
-    # reader, run from the project root): one per step.
+    # The learning-rate points that TensorBoard's own reader finds: one per step.
     timeout 60 "$python" -c '
 import sys
-from tests.callbacks.helpers import logged_points
-steps, _ = logged_points(sys.argv[1])
+from tensorboard.backend.event_processing import plugin_event_accumulator as events
+log = events.EventAccumulator(sys.argv[1] + "/train", size_guidance={"tensors": 0})
+log.Reload()
+steps = [event.step for event in log.Tensors("learning_rate")]
 print(f"TensorBoard: {len(steps)} learning_rate points, steps {steps[0]}..{steps[-1]}")' \
         "$work/logs"
     return "$status"
