@@ -1,4 +1,8 @@
-"""Keras optimizers whose `momentum`, `beta_1` and `weight_decay` may be schedules."""
+"""Keras optimizers whose momentum, `beta_1` and weight decay may be schedules.
+
+`Lamb` (Keras 3.5 and later) and `Muon` (Keras 3.10 and later) are defined
+only where Keras has them.
+"""
 
 import keras
 
@@ -13,15 +17,25 @@ Adamax = scheduled(keras.optimizers.Adamax)
 Lion = scheduled(keras.optimizers.Lion)
 Adagrad = scheduled(keras.optimizers.Adagrad)
 Adadelta = scheduled(keras.optimizers.Adadelta)
+Adafactor = scheduled(keras.optimizers.Adafactor)
+Ftrl = scheduled(keras.optimizers.Ftrl)
 
 __all__ = [
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Ftrl",
     "Lion",
     "Nadam",
     "RMSprop",
     "SGD",
 ]
+
+for _name in ("Lamb", "Muon"):
+    if hasattr(keras.optimizers, _name):
+        globals()[_name] = scheduled(getattr(keras.optimizers, _name))
+        __all__.append(_name)
+del _name
