@@ -34,8 +34,9 @@ __all__ = [
     "SGD",
 ]
 
-for _name in ("Lamb", "Muon"):
-    if hasattr(keras.optimizers, _name):
-        globals()[_name] = scheduled(getattr(keras.optimizers, _name))
-        __all__.append(_name)
-del _name
+if hasattr(keras.optimizers, "Lamb"):
+    Lamb = scheduled(keras.optimizers.Lamb)
+    __all__.append("Lamb")
+if hasattr(keras.optimizers, "Muon"):
+    Muon = scheduled(keras.optimizers.Muon)
+    __all__.append("Muon")
