@@ -299,6 +299,9 @@ def test_loss_scale_optimizer_mixed_float16():
             0.5, 10, end_learning_rate=1.5)), "beta_1"),
         (lambda: optimizers.RMSprop(rho=schedules.Constant(0.9)), "rho"),
         (lambda: optimizers.Adagrad(epsilon=schedules.Constant(0.1)), "epsilon"),
+        (lambda: optimizers.checks.check_schedule(  # Muon's, where Keras has it
+            "adam_weight_decay", keras.optimizers.schedules.PolynomialDecay(
+                0.1, 10, end_learning_rate=-0.1)), "adam_weight_decay.*>= 0"),
     ],
 )
 def test_bad_input(make, message):
