@@ -1,4 +1,8 @@
-"""Keras optimizers whose `momentum`, `beta_1` and `weight_decay` may be schedules."""
+"""Keras optimizers whose momentum, `beta_1` and weight decay may be schedules.
+
+`Lamb` (Keras 3.5 and later) and `Muon` (Keras 3.10 and later) are defined
+only where Keras has them.
+"""
 
 import keras
 
@@ -13,15 +17,26 @@ Adamax = scheduled(keras.optimizers.Adamax)
 Lion = scheduled(keras.optimizers.Lion)
 Adagrad = scheduled(keras.optimizers.Adagrad)
 Adadelta = scheduled(keras.optimizers.Adadelta)
+Adafactor = scheduled(keras.optimizers.Adafactor)
+Ftrl = scheduled(keras.optimizers.Ftrl)
 
 __all__ = [
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Ftrl",
     "Lion",
     "Nadam",
     "RMSprop",
     "SGD",
 ]
+
+if hasattr(keras.optimizers, "Lamb"):
+    Lamb = scheduled(keras.optimizers.Lamb)
+    __all__.append("Lamb")
+if hasattr(keras.optimizers, "Muon"):
+    Muon = scheduled(keras.optimizers.Muon)
+    __all__.append("Muon")

@@ -2,35 +2,43 @@
 
 One mechanism, `scheduled(keras_class)`, makes each class: the optimizer
 keeps the schedules under the attribute names Keras uses (`momentum`,
-`beta_1`, `weight_decay`) and, for the length of each optimizer step,
+`beta_1`, `weight_decay`...) and, for the length of each optimizer step,
 exposes instead their values at the step Keras passes to the
 learning-rate schedule (`compat.batch_counter`). Keras's own update rule
-(its backend's fused one on PyTorch) then reads tensors, evaluated inside
-the compiled train step: the schedules are functions of the optimizer's
-`iterations`, a variable it tracks, so nothing is frozen into a JAX step
-and nothing is read back to the host.
+then reads tensors, evaluated inside the compiled train step: the
+schedules are functions of the optimizer's `iterations`, a variable it
+tracks, so nothing is frozen into a JAX step and nothing is read back to
+the host. SGD and RMSprop branch on their momentum in Python: see
+`MomentumBranch`.
+
+Covered: the classes of `_SCHEDULABLE`, those a Keras version has. Left
+out: `ScheduleFreeAdamW`, whose rule recovers its average from its
+iterate by dividing by this step's `beta_1` (which must be the one of the
+previous step), and the wrappers (`LossScaleOptimizer`, `MultiOptimizer`),
+which take the optimizers of this module.
 
 Keras internals this overrides or reads, guarded by the tests on every
 backend and on Keras 3.3: `_backend_apply_gradients` (every backend's step
 goes through it), `_apply_weight_decay` (Keras 3.3 calls it before),
 `_backend_update_step`, `build`, SGD's `momentums` / RMSprop's
-`_momentums`, and the batch counter (read through `keras_lrs.compat`). On PyTorch, with a schedule, the update is Keras's
-per-variable rule instead of its fused one (see `_backend_update_step`).
+`_momentums`, and the batch counter (read through `keras_lrs.compat`).
+On PyTorch, with a schedule, the update is Keras's per-variable rule
+instead of its fused one (see `_backend_update_step`).
 """
 
 import contextlib
 import inspect
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_lrs import compat
-from keras_lrs.schedules.checks import MAX_STEP
+from keras_lrs.optimizers.checks import check_schedule, reject_schedules
 from keras_lrs.schedules.step_math import LearningRateSchedule
-from keras_lrs.values import schedule_values
 
-# The attributes a schedule may stand for, by Keras class.
+# The attributes a schedule may stand for, by Keras class (those a Keras
+# version lacks are left out: Lamb came with Keras 3.5 and Muon with 3.10,
+# whose Muon has no `adam_weight_decay`).
 _SCHEDULABLE = {
     "SGD": ("momentum", "weight_decay"),
     "RMSprop": ("momentum", "weight_decay"),
@@ -39,25 +47,21 @@ _SCHEDULABLE = {
     "Nadam": ("beta_1", "weight_decay"),
     "Adamax": ("beta_1", "weight_decay"),
     "Lion": ("beta_1", "weight_decay"),
+    "Lamb": ("beta_1", "weight_decay"),
+    "Muon": ("momentum", "adam_beta_1", "weight_decay", "adam_weight_decay"),
     "Adagrad": ("weight_decay",),
     "Adadelta": ("weight_decay",),
+    "Adafactor": ("weight_decay",),
+    "Ftrl": ("weight_decay",),
 }
 
-# Where a momentum or beta_1 schedule is checked to stay in [0, 1]: every
-# step up to 2**16, then 4096 log-spaced steps up to the largest step.
-_CHECKED_STEPS = np.unique(
-    np.concatenate(
-        [
-            np.arange(2**16),
-            np.geomspace(2**16, MAX_STEP, 4096).astype(np.int64),
-        ]
-    )
-)
+# The classes that branch on their momentum in Python (`MomentumBranch`).
+_MOMENTUM_BRANCH = ("SGD", "RMSprop")
 
 # The float Keras's constructor and `build` see for a scheduled
-# hyperparameter: a valid value of each, non-zero so that SGD and RMSprop
-# create their momentum slots.
-_STAND_IN = {"momentum": 0.5, "beta_1": 0.5, "weight_decay": 0.5}
+# hyperparameter: a valid value, non-zero so that SGD and RMSprop create
+# their momentum slots.
+_STAND_IN = 0.5
 
 
 class ScheduledHyperparameters:
@@ -71,16 +75,16 @@ class ScheduledHyperparameters:
         ).arguments
         arguments.pop("self")
         extra = arguments.pop("kwargs", {})
-        _reject_schedules(type(self).__name__, {**arguments, **extra},
+        reject_schedules(type(self).__name__, {**arguments, **extra},
                           self._schedulable)
         schedules = {
-            name: _check_schedule(name, value)
+            name: check_schedule(name, value)
             for name, value in arguments.items()
             if name in self._schedulable
             and isinstance(value, LearningRateSchedule)
         }
         for name in schedules:
-            arguments[name] = _STAND_IN[name]
+            arguments[name] = _STAND_IN
         super().__init__(**arguments, **extra)
         object.__setattr__(self, "_hyperparameter_schedules", schedules)
         for name, schedule in schedules.items():
@@ -173,24 +177,16 @@ class MomentumBranch(ScheduledHyperparameters):
     """The mixin for SGD and RMSprop, which choose their update in Python.
 
     They branch on `if self.momentum > 0`, which a tensor cannot answer
-    inside a compiled step. With a scheduled momentum, the step's momentum
-    is factored out of Keras's rule: each momentum slot is first multiplied
-    by it, then Keras's update runs with momentum 1.0 (`1.0 * x == x`
-    exactly, so this is Keras's rule fed the scheduled value, on PyTorch's
-    fused update too). Nesterov SGD reads the momentum a second time and is
-    refused with a scheduled momentum.
+    inside a compiled step. With a scheduled momentum `mu`, the step's
+    momentum is factored out of Keras's rule: each momentum slot `m` is
+    first multiplied by `mu`, then Keras's update runs with momentum 1.0
+    (`1.0 * x == x` exactly, so this is Keras's rule fed the scheduled
+    value, on PyTorch's fused update too). Nesterov SGD reads the momentum
+    a second time, `var += mu * m - lr * g` after `m = mu * m - lr * g`;
+    run with 1.0 it adds `m - lr * g`, so the rest, `(mu - 1) * m`, is
+    added to the variable after Keras's update (the same formula, one
+    rounding more).
     """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if getattr(self, "nesterov", False) and (
-            "momentum" in self._hyperparameter_schedules
-        ):
-            raise ValueError(
-                "Argument `momentum` must be a float when `nesterov=True` "
-                "(Nesterov SGD reads the momentum twice per update). "
-                f"Received: momentum={self.momentum!r}"
-            )
 
     def _backend_apply_gradients(self, grads, trainable_variables):
         if "momentum" not in self._hyperparameter_schedules:
@@ -204,57 +200,25 @@ class MomentumBranch(ScheduledHyperparameters):
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         schedule = self._hyperparameter_schedules.get("momentum")
-        if schedule is not None:
-            momentum = ops.cast(schedule(compat.batch_counter(self)), "float32")
-            slots = getattr(self, "momentums", None)
-            if slots is None:
-                slots = self._momentums
-            for variable in trainable_variables:
-                slot = slots[self._get_variable_index(variable)]
-                slot.assign(slot * ops.cast(momentum, slot.dtype))
-        return super()._backend_update_step(
-            grads, trainable_variables, learning_rate
-        )
+        if schedule is None:
+            return super()._backend_update_step(
+                grads, trainable_variables, learning_rate
+            )
+        momentum = ops.cast(schedule(compat.batch_counter(self)), "float32")
+        slots = getattr(self, "momentums", None)
+        if slots is None:
+            slots = self._momentums
+        slots = [slots[self._get_variable_index(v)] for v in trainable_variables]
+        for slot in slots:
+            slot.assign(slot * ops.cast(momentum, slot.dtype))
+        super()._backend_update_step(grads, trainable_variables, learning_rate)
+        if getattr(self, "nesterov", False):
+            for variable, slot in zip(trainable_variables, slots):
+                variable.assign_add(slot * ops.cast(momentum - 1.0, slot.dtype))
 
 
 def _stand_ins(schedules):
-    return {name: _STAND_IN[name] for name in schedules}
-
-
-def _reject_schedules(class_name, arguments, schedulable):
-    for name, value in arguments.items():
-        if name in schedulable or name == "learning_rate":
-            continue
-        if isinstance(value, LearningRateSchedule):
-            allowed = ", ".join(f"`{n}`" for n in ("learning_rate", *schedulable))
-            raise ValueError(
-                f"Argument `{name}` must be a float: {class_name} takes a "
-                f"schedule only for {allowed}. Received: {name}={value!r}"
-            )
-
-
-def _check_schedule(name, schedule):
-    """A momentum or beta_1 schedule stays in [0, 1], a weight decay >= 0.
-
-    Checked on every step up to 2**16 and on 4096 log-spaced steps up to
-    2**31 - 1 (one vectorized evaluation): a schedule is a function of the
-    step that this library cannot bound otherwise.
-    """
-    values = schedule_values(schedule, _CHECKED_STEPS)
-    if name == "weight_decay":
-        bad = ~(values >= 0)
-        bounds = ">= 0"
-    else:
-        bad = ~((values >= 0) & (values <= 1))
-        bounds = "in [0, 1]"
-    if bad.any():
-        step = int(_CHECKED_STEPS[np.argmax(bad)])
-        raise ValueError(
-            f"Argument `{name}` must be a schedule with values {bounds}; its "
-            f"value at step {step} is {float(values[np.argmax(bad)])!r}. "
-            f"Received: {name}={schedule!r}"
-        )
-    return schedule
+    return dict.fromkeys(schedules, _STAND_IN)
 
 
 def _without_examples(doc):
@@ -272,8 +236,9 @@ def scheduled(keras_class):
     # On PyTorch, Keras swaps its own classes for fused ones in `__new__`,
     # but not a subclass: the class it would build is the one to extend.
     backend_class = type(keras_class.__new__(keras_class))
-    schedulable = _SCHEDULABLE[name]
-    mixin = MomentumBranch if "momentum" in schedulable else ScheduledHyperparameters
+    arguments = inspect.signature(keras_class.__init__).parameters
+    schedulable = tuple(n for n in _SCHEDULABLE[name] if n in arguments)
+    mixin = MomentumBranch if name in _MOMENTUM_BRANCH else ScheduledHyperparameters
     body = {
         "__module__": __name__.rpartition(".")[0],
         "__qualname__": name,

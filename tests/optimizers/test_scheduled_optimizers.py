@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from typing import Callable, NamedTuple
 
 import keras
 import numpy as np
@@ -15,10 +16,11 @@ import pytest
 
 import keras_lrs
 from keras_lrs import optimizers, schedules
+from tests.optimizers import numpy_rules
+from tests.optimizers.numpy_rules import BATCH, FEATURES, STEPS
 
 BACKEND = keras.backend.backend()
 SPE = 1 if BACKEND == "torch" else 8
-STEPS, BATCH, FEATURES = 24, 4, 3
 
 
 @pytest.fixture(autouse=True)
@@ -31,14 +33,7 @@ def _fresh_torch_compile():
     yield
 
 
-def _data():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(STEPS * BATCH, FEATURES)).astype("float32")
-    y = (x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3).astype("float32")
-    return x, y
-
-
-def _model(optimizer, kernel=None):
+def _model(optimizer):
     model = keras.Sequential(
         [keras.Input((FEATURES,)), keras.layers.Dense(1, kernel_initializer="ones")]
     )
@@ -48,86 +43,80 @@ def _model(optimizer, kernel=None):
 
 
 def _fit(model, epochs=1, initial_epoch=0, callbacks=()):
-    x, y = _data()
+    x, y = numpy_rules.data()
     model.fit(x, y, batch_size=BATCH, epochs=epochs, initial_epoch=initial_epoch,
               shuffle=False, verbose=0, callbacks=list(callbacks))
     return model
 
 
-def _values(schedule, steps):
-    if isinstance(schedule, np.ndarray):
-        return schedule[:steps]
-    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-        return keras_lrs.schedule_values(schedule, np.arange(steps)).astype("f8")
-    return np.full(steps, float(schedule))
+class Case(NamedTuple):
+    """An optimizer with scheduled hyperparameters and its NumPy rule."""
+
+    name: str
+    rule: Callable
+    learning_rate: object
+    hyperparameters: dict  # {argument: schedule}
+    options: dict = {}  # float arguments, passed to the rule too
+
+    def make(self):
+        if not hasattr(optimizers, self.name):
+            pytest.skip(f"Keras {keras.__version__} has no {self.name}")
+        return getattr(optimizers, self.name)(
+            self.learning_rate, **self.hyperparameters, **self.options
+        )
+
+    def reference(self, epochs, learning_rate=None):
+        rate = self.learning_rate if learning_rate is None else learning_rate
+        return numpy_rules.reference_weights(
+            self.rule, rate, self.hyperparameters, epochs, **self.options
+        )
 
 
-def _numpy_reference(rule, lr, hyper, wd, epochs):
-    """Keras's update rule in float64: weight decay, then the update."""
-    x, y = _data()
-    x, y = x.astype("f8"), y.astype("f8")
-    w, b = np.ones((FEATURES, 1)), np.zeros(1)
-    total = STEPS * epochs
-    lrs, hypers, wds = _values(lr, total), _values(hyper, total), _values(wd, total)
-    slots = {"m": [np.zeros_like(w), np.zeros_like(b)],
-             "v": [np.zeros_like(w), np.zeros_like(b)]}
-    for t in range(total):
-        i = t % STEPS
-        xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
-        error = xb @ w + b - yb
-        grads = [2 * xb.T @ error / BATCH, 2 * error.sum(0) / BATCH]
-        params = [w, b]
-        for k, (p, g) in enumerate(zip(params, grads)):
-            p -= p * wds[t] * lrs[t]
-            m, v = slots["m"][k], slots["v"][k]
-            if rule == "sgd":
-                m[...] = hypers[t] * m - lrs[t] * g
-                p += m
-            else:  # Adam, keras/src/optimizers/adam.py
-                beta_2, eps = 0.999, 1e-7
-                alpha = lrs[t] * np.sqrt(1 - beta_2 ** (t + 1)) / (
-                    1 - hypers[t] ** (t + 1)
-                )
-                m += (g - m) * (1 - hypers[t])
-                v += (g**2 - v) * (1 - beta_2)
-                p -= m * alpha / (np.sqrt(v) + eps)
-    return [w, b]
-
-
-def _sgd():
+def _sgd(**options):
     cycle = schedules.OneCycle(0.05, STEPS * 2)
-    return (
-        "sgd",
-        cycle,
-        cycle.momentum_schedule(),
-        schedules.CosineDecay(1e-2, STEPS * 2),
-        lambda: optimizers.SGD(
-            cycle, momentum=cycle.momentum_schedule(),
-            weight_decay=schedules.CosineDecay(1e-2, STEPS * 2),
-        ),
-    )
+    return Case("SGD", numpy_rules.sgd, cycle, dict(
+        momentum=cycle.momentum_schedule(),
+        weight_decay=schedules.CosineDecay(1e-2, STEPS * 2),
+    ), options)
 
 
-def _adam():
+def _with_beta_1(name, rule, beta_1="beta_1", **more):
     wave = schedules.Cyclical(1e-3, 1e-2, step_size_up=5)
-    return (
-        "adam",
-        wave,
-        wave.momentum_schedule(0.85, 0.95),
-        schedules.StepDecay(0.05, 10, 0.5),
-        lambda: optimizers.Adam(
-            wave, beta_1=wave.momentum_schedule(0.85, 0.95),
-            weight_decay=schedules.StepDecay(0.05, 10, 0.5),
-        ),
-    )
+    return lambda: Case(name, rule, wave, {
+        beta_1: wave.momentum_schedule(0.85, 0.95),
+        "weight_decay": schedules.StepDecay(0.05, 10, 0.5), **more,
+    })
 
 
-@pytest.mark.parametrize("case", [_sgd, _adam], ids=["SGD", "Adam"])
+def _weight_decay_only(name, rule, **options):
+    return lambda: Case(name, rule, schedules.CosineDecay(0.5, STEPS * 2), dict(
+        weight_decay=schedules.PiecewiseConstant([12, 30], [0.1, 0.02, 0.0]),
+    ), options)
+
+
+_CASES = {
+    "SGD": _sgd,
+    "SGD-nesterov": lambda: _sgd(nesterov=True),
+    "Adam": _with_beta_1("Adam", numpy_rules.adam),
+    "Lamb": _with_beta_1("Lamb", numpy_rules.lamb),
+    "Muon": _with_beta_1(
+        "Muon", numpy_rules.muon, "adam_beta_1",
+        momentum=schedules.Cyclical(0.8, 0.95, step_size_up=7).momentum_schedule(),
+        adam_weight_decay=schedules.Constant(0.02),
+    ),
+    "Adafactor": _weight_decay_only("Adafactor", numpy_rules.adafactor),
+    "Ftrl": _weight_decay_only("Ftrl", numpy_rules.ftrl),
+}
+
+
+@pytest.mark.parametrize("case", list(_CASES))
 def test_trained_weights_are_a_numpy_loop_of_kerass_rule(case):
-    rule, lr, hyper, wd, make = case()
-    model = _fit(_model(make()), epochs=2)
-    expected = _numpy_reference(rule, lr, hyper, wd, epochs=2)
-    for got, want in zip(model.get_weights(), expected):
+    case = _CASES[case]()
+    optimizer = case.make()
+    if case.name == "Muon" and "rms_rate" not in optimizer.get_config():
+        pytest.skip("the reference is Muon's rule with `rms_rate` (Keras 3.15)")
+    model = _fit(_model(optimizer), epochs=2)
+    for got, want in zip(model.get_weights(), case.reference(epochs=2)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -152,13 +141,20 @@ def _compilations():
     return sum(counters["stats"].values()), dict(counters["recompiles"])
 
 
-def test_the_train_function_is_traced_once():
+@pytest.mark.parametrize(
+    "name,argument,options",
+    [("Adam", "beta_1", {}), ("SGD", "momentum", dict(nesterov=True))],
+    ids=["Adam", "SGD-nesterov"],
+)
+def test_the_train_function_is_traced_once(name, argument, options):
     momentum = CountingSchedule(schedules.Cyclical(0.8, 0.9, 5))
     if BACKEND == "torch":
         # Dynamo guards on the counter it sees change: count its graphs.
         momentum = schedules.Cyclical(0.8, 0.9, 5)
-    model = _model(optimizers.Adam(0.01, beta_1=momentum,
-                                   weight_decay=schedules.Constant(0.01)))
+    model = _model(getattr(optimizers, name)(
+        0.01, **{argument: momentum}, weight_decay=schedules.Constant(0.01),
+        **options,
+    ))
     _fit(model)
     if BACKEND == "torch":
         compiled = _compilations()
@@ -183,9 +179,15 @@ def test_the_train_function_is_traced_once():
         ("Adamax", dict(beta_1=0.8)),
         ("Lion", dict(beta_1=0.95, weight_decay=0.1)),
         ("Adagrad", dict(weight_decay=0.01)),
+        ("Lamb", dict(beta_1=0.8, weight_decay=0.01)),
+        ("Muon", dict(momentum=0.9, adam_beta_1=0.8, weight_decay=0.01)),
+        ("Adafactor", dict(weight_decay=0.01)),
+        ("Ftrl", dict(weight_decay=0.01, l1_regularization_strength=1e-3)),
     ],
 )
 def test_with_floats_the_weights_are_kerass(name, kwargs):
+    if not hasattr(optimizers, name):
+        pytest.skip(f"Keras {keras.__version__} has no {name}")
     ours = _fit(_model(getattr(optimizers, name)(0.01, **kwargs)))
     theirs = _fit(_model(getattr(keras.optimizers, name)(0.01, **kwargs)))
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
@@ -196,10 +198,13 @@ def test_with_floats_the_weights_are_kerass(name, kwargs):
     "name,argument",
     [("SGD", "momentum"), ("RMSprop", "momentum"), ("Adam", "beta_1"),
      ("AdamW", "beta_1"), ("Nadam", "beta_1"), ("Adamax", "beta_1"),
-     ("Lion", "beta_1"), ("Adam", "weight_decay")],
+     ("Lion", "beta_1"), ("Adam", "weight_decay"), ("Lamb", "beta_1"),
+     ("Muon", "momentum"), ("Muon", "adam_beta_1"), ("Ftrl", "weight_decay")],
 )
 def test_a_constant_schedule_is_the_float(name, argument):
     """The mechanism on every class: Constant(c) trains like the float c."""
+    if not hasattr(optimizers, name):
+        pytest.skip(f"Keras {keras.__version__} has no {name}")
     ours = _fit(_model(getattr(optimizers, name)(
         0.01, **{argument: schedules.Constant(0.7 if argument != "weight_decay" else 0.05)}
     )))
@@ -214,7 +219,7 @@ def test_a_constant_schedule_is_the_float(name, argument):
 
 
 def test_config_round_trip():
-    optimizer = _adam()[4]()
+    optimizer = _CASES["Adam"]().make()
     config = optimizer.get_config()
     assert config["beta_1"]["class_name"] == "CyclicalMomentum"
     restored = optimizers.Adam.from_config(config)
@@ -237,9 +242,9 @@ _RESUME = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("case", [_sgd, _adam], ids=["SGD", "Adam"])
+@pytest.mark.parametrize("case", ["SGD", "SGD-nesterov", "Adam"])
 def test_save_reload_in_a_new_process_and_continue(case, tmp_path):
-    make = case()[4]
+    make = _CASES[case]().make
     uninterrupted = _fit(_model(make()), epochs=2)
     model = _fit(_model(make()))
     model.save(tmp_path / "model.keras")
@@ -256,19 +261,18 @@ def test_save_reload_in_a_new_process_and_continue(case, tmp_path):
 
 
 def test_plateau_reduction_with_a_scheduled_momentum():
-    rule, lr, hyper, wd, make = _sgd()
+    case = _sgd()
     plateau = keras_lrs.callbacks.ReduceLROnPlateau(
         monitor="loss", factor=0.5, patience=0, min_delta=1e9
     )
-    model = _fit(_model(make()), epochs=3, callbacks=[plateau])
+    model = _fit(_model(case.make()), epochs=3, callbacks=[plateau])
     # min_delta=1e9: after the first epoch every epoch is a plateau, and
     # the rate is halved at its end; the third epoch ran at half the rate.
     scale = keras_lrs.callbacks.optimizer_rates.schedule_and_scale(model.optimizer)[1]
     assert scale == 0.25
-    rates = _values(lr, 3 * STEPS)
+    rates = numpy_rules.values(case.learning_rate, 3 * STEPS)
     rates[2 * STEPS:] *= 0.5
-    expected = _numpy_reference(rule, rates, hyper, wd, epochs=3)
-    for got, want in zip(model.get_weights(), expected):
+    for got, want in zip(model.get_weights(), case.reference(3, rates)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -293,10 +297,11 @@ def test_loss_scale_optimizer_mixed_float16():
         (lambda: optimizers.SGD(momentum=schedules.Cyclical(0.5, 1.2, 3)), "momentum"),
         (lambda: optimizers.Adam(beta_1=keras.optimizers.schedules.PolynomialDecay(
             0.5, 10, end_learning_rate=1.5)), "beta_1"),
-        (lambda: optimizers.SGD(
-            momentum=schedules.Constant(0.9), nesterov=True), "nesterov"),
         (lambda: optimizers.RMSprop(rho=schedules.Constant(0.9)), "rho"),
         (lambda: optimizers.Adagrad(epsilon=schedules.Constant(0.1)), "epsilon"),
+        (lambda: optimizers.checks.check_schedule(  # Muon's, where Keras has it
+            "adam_weight_decay", keras.optimizers.schedules.PolynomialDecay(
+                0.1, 10, end_learning_rate=-0.1)), "adam_weight_decay.*>= 0"),
     ],
 )
 def test_bad_input(make, message):
