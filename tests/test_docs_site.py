@@ -1,7 +1,9 @@
 """The documentation site, built with `mkdocs build --strict` and served on
 127.0.0.1: its pages load in headless Chromium, the API page of
 `CosineRestarts` shows the class's formula and its picture, no internal link
-is broken, and every public name of the package has its entry in the API.
+is broken, every public name of the package has its entry in the API and
+no private one does, each signature reads without scrolling sideways, no
+table has a column left empty, and the home page links every API page.
 
 Skipped, saying why, where MkDocs (the `docs` extra) or Chromium with its
 chromedriver is missing; `.ci/run` installs both.
@@ -183,8 +185,8 @@ def _public_modules():
     """keras_lrs and each of its modules that declares `__all__`."""
     modules = [keras_lrs]
     for info in pkgutil.walk_packages(keras_lrs.__path__, "keras_lrs."):
-        if info.name.endswith("__main__"):
-            continue
+        if any(part.startswith("_") for part in info.name.split(".")):
+            continue  # __main__, and the private plumbing
         module = importlib.import_module(info.name)
         if hasattr(module, "__all__"):
             modules.append(module)
@@ -211,3 +213,68 @@ def test_every_public_name_is_in_the_api_pages(site):
                 missing.append(f"{module.__name__}.{name}")
     assert not missing, "not in the API pages: " + ", ".join(missing)
     assert len(ids) > 20
+
+
+def _api_pages(site):
+    return sorted(
+        path.parent.relative_to(site).as_posix() for path in (site / "api").rglob("index.html")
+    )
+
+
+# Each signature block whose text is wider than its box (the reader would
+# have to scroll sideways), and each table whose header has a column whose
+# cells are all empty (mkdocstrings' "Type" column for a docstring without
+# types).
+UNREADABLE = """
+const wide = Array.from(document.querySelectorAll(".doc-signature, .doc-signature pre, .doc-signature code"))
+    .filter(element => element.scrollWidth > element.clientWidth + 1)
+    .map(element => element.innerText.slice(0, 80));
+const empty = [];
+for (const table of document.querySelectorAll("article table")) {
+    const headers = Array.from(table.querySelectorAll("thead th")).map(th => th.innerText.trim());
+    const rows = Array.from(table.querySelectorAll("tbody tr"));
+    headers.forEach((header, column) => {
+        if (rows.length && rows.every(row => !(row.cells[column] && row.cells[column].innerText.trim()))) {
+            empty.push(header);
+        }
+    });
+}
+return {wide: wide, empty: empty, signatures: document.querySelectorAll(".doc-signature").length};
+"""
+
+
+def test_api_pages_are_readable_without_scrolling_sideways(driver, served, site):
+    signatures = 0
+    for path in _api_pages(site):
+        driver.open(f"{served}/{path}/")
+        wait_for_images(driver)
+        found = driver.run(UNREADABLE)
+        assert not found["wide"], f"{path}: signatures wider than their box: {found['wide']}"
+        assert not found["empty"], f"{path}: table columns with no content: {found['empty']}"
+        signatures += found["signatures"]
+    assert signatures > 20  # the check did see the signatures
+
+
+def test_callbacks_page_shows_only_public_callbacks(site):
+    parsed = _parse(site / "api" / "callbacks" / "index.html")
+    entries = {i for i in parsed.ids if i.startswith("keras_lrs.") and "(" not in i}
+    for name in ("ReduceLROnPlateau", "LearningRateMonitor", "StochasticWeightAveraging"):
+        assert any(i.endswith(f".{name}") for i in entries), (name, sorted(entries))
+    plumbing = sorted(i for i in entries if "ScaledSchedule" in i or "scaled_by" in i)
+    assert not plumbing, f"plumbing on the callbacks page: {plumbing}"
+
+
+def test_home_page_links_every_api_page(site):
+    links = {
+        urllib.parse.urljoin("/", link).rstrip("/")
+        for link in _parse(site / "index.html").links
+    }
+    article = (site / "index.html").read_text(encoding="utf-8")
+    article = article[article.index("<article"):article.index("</article>")]
+    in_text = {
+        urllib.parse.urljoin("/", link).rstrip("/")
+        for link in re.findall(r'href="([^"#]*)', article)
+    }
+    assert links  # the page was parsed
+    missing = [path for path in _api_pages(site) if f"/{path}" not in in_text]
+    assert not missing, f"API pages the home page's text does not link: {missing}"

@@ -3,7 +3,8 @@ stochastic weight averaging."""
 
 from keras_lrs.callbacks.monitor import LearningRateMonitor
 from keras_lrs.callbacks.plateau import ReduceLROnPlateau
-from keras_lrs.callbacks.scaled_schedule import ScaledSchedule
+# Plumbing, not public API: importable here for the code that wraps rates.
+from keras_lrs.callbacks.scaled_schedule import ScaledSchedule  # noqa: F401
 from keras_lrs.callbacks.swa import StochasticWeightAveraging
 from keras_lrs.schedules.swa import SWASchedule
 
@@ -11,6 +12,5 @@ __all__ = [
     "LearningRateMonitor",
     "ReduceLROnPlateau",
     "SWASchedule",
-    "ScaledSchedule",
     "StochasticWeightAveraging",
 ]
