@@ -21,40 +21,25 @@ from keras_lrs.schedules.checks import check_bool, check_choice
 class LearningRateMonitor(keras.callbacks.Callback):
     """Records the learning rate the optimizer applies.
 
-    Adds `learning_rate` (the effective rate, including any reduction by
-    `ReduceLROnPlateau`) to the epoch logs, so `History`, `CSVLogger` and
-    Keras's `TensorBoard` callback record it. With `log_dir`, also writes a
-    TensorBoard scalar `learning_rate` under `log_dir/train` (next to the
-    run of Keras's `TensorBoard` callback with the same `log_dir`):
-    `update_freq="batch"` writes one point per optimizer step, at
-    x = the step (`optimizer.iterations`), every step even with
-    `steps_per_execution > 1`; `"epoch"` one point per epoch, at x = the
-    epoch.
+    At each epoch end, adds `learning_rate` to the logs (so `History`,
+    `CSVLogger` and Keras's `TensorBoard` see it): the effective rate, any
+    `ReduceLROnPlateau` reduction included, at the step
+    `optimizer.iterations` has reached, which the next update applies. With
+    a `keras.optimizers.MultiOptimizer`, one `learning_rate_{name}` per
+    optimizer (Keras's names). With `log_dir`, it also writes the TensorBoard
+    scalar `learning_rate` under `log_dir/train`, beside the run of Keras's
+    `TensorBoard` callback: `update_freq="batch"` one point per optimizer
+    step at x = the step, every step even with `steps_per_execution > 1`;
+    `"epoch"` one point per epoch. It adds no host synchronisation per step
+    and needs neither TensorFlow nor the `tensorboard` package.
 
-    Per-step values come from the schedule, a pure function of the step:
-    the steps taken are read from the optimizer once at the end of each
-    epoch, and within an epoch at the start of the first batch that begins
-    `write_interval` seconds (2 by default) after the last write; their
-    rates are computed in one vectorized call and the points written and
-    flushed at once. So there is no host synchronisation per step, and a
-    process killed in the middle of an epoch leaves on disk every point
-    up to the last write. A run resumed from a checkpoint writes the steps
-    it repeats again, with the same values; TensorBoard shows the latest.
-    The scale of `ReduceLROnPlateau` is read at the start of each epoch (it
-    changes only between epochs). A float rate changed by another callback
-    in the middle of an epoch is not seen until the next write. The events
-    are encoded with NumPy (`keras_lrs.callbacks.events`) and need neither
-    TensorFlow nor the `tensorboard` package; `benchmarks/overhead.py`
-    measures the time spent in this callback's hooks.
-
-    The rate of a step is the one its update applies: under
-    `gradient_accumulation_steps=A`, update `k` (x = `k`, the step that
-    `optimizer.iterations` counts) applies the schedule's value at
-    `k*A + A - 1`, the number of batches Keras calls the schedule with;
-    with a `LossScaleOptimizer` (`mixed_float16`), the rate is the inner
-    optimizer's. With a `keras.optimizers.MultiOptimizer`, each of its
-    optimizers' rates is logged as `learning_rate_{name}` (the names
-    Keras's own callbacks use), in the epoch logs and in TensorBoard.
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> schedule = keras_lrs.schedules.StepDecay(0.1, step_size=2, gamma=0.5)
+    >>> model.compile(keras.optimizers.SGD(schedule), "mse")
+    >>> history = model.fit(np.ones((4, 2)), np.ones(4), batch_size=2, epochs=3,
+    ...                     callbacks=[LearningRateMonitor()], verbose=0)
+    >>> np.round(history.history["learning_rate"], 4)
+    array([0.05  , 0.025 , 0.0125])
 
     Args:
         log_dir: where to write TensorBoard events, or None for logs only.
@@ -66,6 +51,14 @@ class LearningRateMonitor(keras.callbacks.Callback):
             None), a schedule's value at each step.
     """
 
+    # Per-step values come from the schedule, a pure function of the step:
+    # the steps taken are read from the optimizer once at each epoch end and,
+    # within an epoch, at the first batch begin `write_interval` seconds after
+    # the last write; their rates are computed in one vectorized call and
+    # written and flushed at once. So no host synchronisation per step, and
+    # a process killed mid-epoch leaves every point up to the last write. A
+    # resumed run writes the steps it repeats again, with the same values
+    # (TensorBoard shows the latest). `benchmarks/overhead.py` times the hooks.
     write_interval = 2.0  # seconds between writes inside an epoch
 
     def __init__(
@@ -99,6 +92,9 @@ class LearningRateMonitor(keras.callbacks.Callback):
         optimizer = self.model.optimizer
         self._written_until = current_step(optimizer)
         self._last_write = time.monotonic()
+        # The plateau's scale changes only between epochs, so it is read
+        # here; a float rate another callback changes mid-epoch is seen at
+        # the next write.
         self._epoch_rates = [
             schedule_and_scale(holder) for holder in rate_holders(optimizer)
         ]
@@ -126,6 +122,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
             logs.update(values)
         if self._writer is None:
             return
+        # Encoded with NumPy (`events.py`): no TensorFlow, no `tensorboard`.
         if self.update_freq == "epoch":
             for tag, value in values.items():
                 self._writer.write_scalars(tag, [epoch], [value])
@@ -145,6 +142,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
             return
         steps = np.arange(self._written_until, end)
         optimizer = self.model.optimizer
+        # The rate of a step is the one its update applies: under
+        # `gradient_accumulation_steps=A`, update `k` applies the schedule at
+        # `k*A + A - 1` (the batch count Keras calls it with); under a
+        # `LossScaleOptimizer`, the inner optimizer's rate.
         for name, holder, rate in zip(
             rate_names(optimizer), rate_holders(optimizer), self._epoch_rates
         ):

@@ -21,53 +21,27 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
     """Averages the weights along the end of training (SWA).
 
     From epoch `start_epoch` on, at the end of every `average_every`-th
-    epoch (`(epoch - start_epoch) % average_every == 0`) the model's
-    weights join a running arithmetic mean of all averaged epochs, kept in
-    float64 on the host at each update and stored in float32 variables
-    (`average_k = average_{k-1} + (w - average_{k-1}) / k`). At the end of
-    `fit` the average replaces the model's weights and, with
-    `batch_norm_data`, batch normalization statistics are recomputed by
-    `keras_lrs.update_batch_norm`. Without it, the moving statistics of a
-    model with `BatchNormalization` are averaged like the other weights,
-    and a warning says so once.
+    epoch, the model's weights join a running arithmetic mean. At the end
+    of `fit` the average replaces the weights; with `batch_norm_data`,
+    batch normalization statistics are then recomputed by
+    `keras_lrs.update_batch_norm` (without it, they are averaged like the
+    other weights, and a warning says so once). With `swa_learning_rate`,
+    the rate moves from the first step of `start_epoch` to that value over
+    `annealing_epochs` and stays there (PyTorch's `SWALR` per step, see
+    `SWASchedule`), around any schedule and `ReduceLROnPlateau`.
 
-    The rate phase (`swa_learning_rate` not None): from the first step of
-    `start_epoch` the rate is `SWASchedule` around the optimizer's schedule
-    (PyTorch's `SWALR` applied per step, see `SWASchedule` for the
-    formula) with `start_step = start_epoch * steps_per_epoch` and
-    `annealing_steps = annealing_epochs * steps_per_epoch`, counting from
-    the optimizer's step 0 at epoch 0. It is installed when `fit` starts,
-    before the train step is compiled, and is saved with the model. With
-    `ReduceLROnPlateau` the two nest as `ScaledSchedule(SWASchedule(...))`
-    in any callback order: the plateau's scale multiplies the whole rate,
-    the SWA phase included (`scale * SWASchedule(t)`).
+    The average is saved with the optimizer's weights: `BackupAndRestore`
+    resumes it exactly, and a `.keras` file keeps it for
+    `keras_lrs.load_model` (not `keras.models.load_model`, which warns that
+    the average starts again). Memory: one float32 copy of the weights.
 
-    The average, its count and the last averaged epoch are variables held
-    by the optimizer (attribute `_keras_lrs_swa`), saved with its weights
-    but not among the optimizer's own variables: `BackupAndRestore`
-    resumes the average exactly, in either callback order (an epoch whose
-    end a checkpoint saw before this callback averaged it is averaged at
-    the start of the next epoch, from the restored weights). Memory: one
-    float32 copy of the weights. A model saved with `model.save` keeps the
-    average in its `.keras` file; `keras_lrs.load_model` reads it back
-    (`keras.models.load_model` alone builds a fresh optimizer with no place
-    for it: the rate phase and the step count are restored, and a warning
-    says that the average starts again). A `fit` whose first epoch comes
-    after `start_epoch` continues the average it finds (from
-    `BackupAndRestore` or `keras_lrs.load_model`) if that average ends
-    before the epoch; any other `fit` starts a new one.
-
-    `swap_for_validation=True` puts the average (the current epoch
-    included) in the model for the validation at each epoch end once
-    averaging has begun, as Keras's `SwapEMAWeights` does, and the training
-    weights back after it.
-
-    A float learning rate becomes `ScaledSchedule(SWASchedule(1.0, ...))`
-    whose scale is the optimizer's rate variable itself (so a plateau
-    reduction of the float rate still applies), with the SWA target
-    `swa_learning_rate / rate`.
-
-    The Keras internals this relies on are read through `keras_lrs.compat`.
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(0.1), "mse")
+    >>> swa = StochasticWeightAveraging(start_epoch=2, swa_learning_rate=0.05)
+    >>> history = model.fit(np.ones((4, 2)), np.ones(4), batch_size=2,
+    ...                     epochs=4, callbacks=[swa], verbose=0)
+    >>> float(model.optimizer.learning_rate)  # the SWA rate since epoch 2
+    0.05
 
     Args:
         start_epoch: an integer >= 0 (0-based epoch), or a float in (0, 1):
@@ -81,7 +55,9 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
         batch_norm_data: data to recompute batch normalization statistics
             with at the end (a dataset, an array, or `(x, y)`), or None.
         batch_size: batch size for `batch_norm_data` given as arrays.
-        swap_for_validation: evaluate the averaged weights in validation.
+        swap_for_validation: validate with the average (the current epoch
+            included) once averaging has begun, as Keras's `SwapEMAWeights`
+            does; the training weights come back after it.
         verbose: 1 prints a line when averaging starts and at the swap.
     """
 
@@ -146,8 +122,16 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
         super().set_model(model)
         if getattr(model, "optimizer", None) is None:
             return  # not compiled yet; Keras calls set_model again in fit
+        # The average, its count and the last averaged epoch are variables
+        # the optimizer holds (attribute `_keras_lrs_swa`), saved with its
+        # weights but not among its own variables; Keras's internals are
+        # read through `keras_lrs.compat`.
         self._state = averaging_state(model)
         if self.swa_learning_rate is not None:
+            # A float rate becomes `ScaledSchedule(SWASchedule(1.0, ...))`
+            # whose scale is the rate variable itself (so a plateau cut of
+            # the float still applies), with the target `swa_learning_rate /
+            # rate`.
             float_rates_as_scales(model)
 
     def set_params(self, params):
@@ -170,6 +154,11 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
                 "number of steps per epoch: pass `steps_per_epoch` to `fit` "
                 "for a dataset of unknown size. Received: steps=None"
             )
+        # `SWASchedule` around the optimizer's schedule, counting from step 0
+        # at epoch 0, installed before the train step is compiled and saved
+        # with the model. With `ReduceLROnPlateau` the two nest as
+        # `ScaledSchedule(SWASchedule(...))` in either callback order: the
+        # plateau's scale multiplies the whole rate, SWA phase included.
         install_rate_phase(
             self.model,
             start_step=self.resolved_start_epoch * steps,
@@ -202,6 +191,9 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
         if self._epoch is None:
             self._begin(epoch)
         self._epoch = epoch
+        # An epoch whose end a checkpoint (`BackupAndRestore` listed first)
+        # saw before this callback averaged it is averaged now, from the
+        # restored weights: the resumed average is exact in either order.
         self._catch_up(epoch - 1)
 
     def on_test_begin(self, logs=None):
@@ -247,6 +239,8 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
             return
         if self._state.last_epoch_value() >= epoch:
             return
+        # `average_k = average_{k-1} + (w - average_{k-1}) / k`, computed in
+        # float64 on the host and stored in float32 variables.
         self._state.add(self.model, epoch)
         if self.verbose and self._state.count_value() == 1:
             print(f"\nStochasticWeightAveraging: averaging from epoch {epoch + 1}.")
@@ -258,7 +252,15 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
             self._swapped = None
 
     def _begin(self, epoch):
-        """Continues the average there is, or starts a new one at `epoch`."""
+        """Continues the average there is, or starts a new one at `epoch`.
+
+        A `fit` whose first epoch comes after the start continues the
+        average it finds (from `BackupAndRestore` or
+        `keras_lrs.load_model`) if that average ends before the epoch;
+        `keras.models.load_model` builds a fresh optimizer with no place for
+        the average (the rate phase and the step count are restored), so
+        the average starts again, with a warning.
+        """
         state = self._state
         if (
             epoch > self.resolved_start_epoch
