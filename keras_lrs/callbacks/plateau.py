@@ -40,8 +40,10 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     kept with the optimizer's weights: they survive a
     `keras.callbacks.BackupAndRestore` resumption and carry over to the next
     `fit`. Epochs before `start_from_epoch`, and epochs that end while the
-    schedule is still warming up, are not counted. Writes
-    `logs["learning_rate"]`, the rate before any reduction.
+    schedule is still warming up, are not counted. Wherever it is listed, it
+    runs before `BackupAndRestore` and `ModelCheckpoint`, so their epoch-end
+    checkpoints hold its decision. Writes `logs["learning_rate"]`, the rate
+    before any reduction.
 
     Args:
         monitor: the metric to watch, e.g. `"val_loss"`.
