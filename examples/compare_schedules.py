@@ -435,7 +435,7 @@ def build_callbacks(name):
         return []
     # No validation split: the test set stays unseen, so the training loss
     # is what stalls. Patience 1 reduces after 2 epochs without progress.
-    return [ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)]
+    return [ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2)]
 
 
 def build_optimizer(name, schedule):

@@ -468,8 +468,9 @@ def build_callbacks(schedule_name, log_dir, swa_data=None, epochs=None, batch_si
         )
     if schedule_name == "plateau":
         # No validation split here: the training loss is what stalls.
+        # Keras's rule: halved after 2 epochs without a better loss.
         callbacks.append(
-            ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, verbose=1)
+            ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2, verbose=1)
         )
     # The effective rate in the epoch logs (and so in the printed progress);
     # with a log dir, one TensorBoard point per optimizer step, where Keras's

@@ -135,6 +135,21 @@ def all_layers(model):
     return list(model._flatten_layers())
 
 
+def metric_direction(model, name):
+    """"max", "min" or None: the direction the compiled model's metric
+    `name` declares (its private `_direction`, "up" or "down"), as Keras
+    3.11+ reads it for `mode="auto"`; None when no metric of that name has
+    one. The last metric of that name decides, as in Keras."""
+    direction = None
+    for tracker in getattr(model, "metrics", []):
+        # Keras's `CompileMetrics` and `MetricsList` hold the compiled
+        # metrics in a `metrics` list; the loss tracker holds none.
+        for metric in getattr(tracker, "metrics", None) or []:
+            if metric.name == name and hasattr(metric, "_direction"):
+                direction = "max" if metric._direction == "up" else "min"
+    return direction
+
+
 # --- the callbacks of a fit -------------------------------------------------
 
 

@@ -1,13 +1,12 @@
 """Lower the learning rate when a metric stops improving, with any schedule."""
 
-import math
+import sys
 import warnings
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_lrs.callbacks.ordering import run_before_checkpoints
 from keras_lrs.callbacks.optimizer_rates import (
     callback_state,
     current_step,
@@ -17,89 +16,60 @@ from keras_lrs.callbacks.optimizer_rates import (
     schedule_and_scale,
     schedule_steps,
 )
+from keras_lrs.callbacks.ordering import run_before_checkpoints
+from keras_lrs.callbacks.plateau_rules import FRESH, Counters, KerasRule, TorchRule
 from keras_lrs.callbacks.rate_cache import current_rate
-from keras_lrs.schedules.checks import (
-    check_choice,
-    check_in,
-    check_non_negative,
-    check_steps,
-)
-
-_MAX_METRICS = ("acc", "auc", "precision", "recall")
+from keras_lrs.schedules.checks import check_steps
 
 
 class ReduceLROnPlateau(keras.callbacks.Callback):
-    """Lowers the learning rate when a monitored metric has stopped improving.
+    """Reduces the learning rate when a metric has stopped improving.
 
-    A drop-in replacement for `keras.callbacks.ReduceLROnPlateau` that also
-    works when the optimizer's learning rate is a `LearningRateSchedule`
-    (Keras's raises `TypeError` there): the schedule keeps its shape and is
-    multiplied by a scale that this callback lowers, inside the compiled
-    train step and without recompiling it, on every backend.
+    A drop-in for `keras.callbacks.ReduceLROnPlateau`: the same arguments,
+    in the same order, reduce on the same epochs to the same rates (Keras's
+    rule, as the installed Keras has it). It also works when the learning
+    rate is a `LearningRateSchedule` (Keras's raises `TypeError`): the
+    schedule keeps its shape and is multiplied by a scale that this callback
+    lowers inside the compiled train step, without recompiling it; the
+    effective rates are those of the float-rate run, and `min_lr` bounds the
+    effective rate at a reduction. With a `keras.optimizers.MultiOptimizer`
+    every optimizer's rate is lowered. `ReduceLROnPlateau.from_torch(...)`
+    decides as PyTorch's `torch.optim.lr_scheduler.ReduceLROnPlateau`.
 
-    Decision rule (PyTorch's `ReduceLROnPlateau`): `best` starts at +inf
-    ("min") or -inf ("max"). An epoch's value `a` improves when, in "min"
-    mode, `a < best * (1 - threshold)` ("rel") or `a < best - threshold`
-    ("abs"); in "max" mode, `a > best * (1 + threshold)` or
-    `a > best + threshold`. Otherwise the epoch is bad (a NaN value is bad).
-    An epoch inside the cooldown counts the cooldown down and resets the bad
-    epochs. When the bad epochs exceed `patience`, the effective rate `old`
-    becomes `max(old * factor, min_lr)` if that lowers it by more than
-    `eps`; the cooldown starts and the bad epochs reset. Note: Keras's own
-    callback reduces after `patience` bad epochs, this one (like PyTorch's)
-    after `patience + 1`.
-
-    Epochs before `start_from_epoch`, and epochs that end while the
-    schedule is still warming up (`t < schedule.warmup_steps`, as with
-    `Warmup`, `WarmupStableDecay` or Keras's `CosineDecay`), are not
-    counted. The reduced rate and, with a schedule, the counters (best, bad
-    epochs, cooldown) are saved with the model (`model.save`); the counters
-    are also kept with the optimizer and saved with its weights, so they
-    survive a resumption with `keras.callbacks.BackupAndRestore`, and carry
-    over from one `fit` to the next, as a PyTorch scheduler's would. In
-    whichever order it is listed, the callback runs before
-    `BackupAndRestore` and `ModelCheckpoint` (it moves itself there when
-    `fit` starts), so a checkpoint taken at the end of an epoch includes
-    that epoch's decision. With a float learning rate, `model.save` keeps
-    the reduced rate but not the counters. Writes `logs["learning_rate"]`,
-    the rate of the step after the epoch, before any reduction.
-
-    With a `keras.optimizers.MultiOptimizer`, every optimizer's rate is
-    lowered by the same factor (each bounded by `min_lr`, each skipped if
-    lowered by no more than `eps`), and the logs get
-    `learning_rate_{name}` per optimizer, as Keras's own callback writes.
+    Unlike Keras's, the counters (`best`, `wait`, `cooldown_counter`) are
+    kept with the optimizer's weights: they survive a
+    `keras.callbacks.BackupAndRestore` resumption and carry over to the next
+    `fit`. Epochs before `start_from_epoch`, and epochs that end while the
+    schedule is still warming up, are not counted. Wherever it is listed, it
+    runs before `BackupAndRestore` and `ModelCheckpoint`, so their epoch-end
+    checkpoints hold its decision. Writes `logs["learning_rate"]`, the rate
+    before any reduction.
 
     Args:
-        monitor: the metric to watch, e.g. "val_loss".
-        mode: "min", "max", or "auto" ("max" for names containing "acc",
-            "auc", "precision" or "recall", else "min").
+        monitor: the metric to watch, e.g. `"val_loss"`.
         factor: the rate is multiplied by this, in (0, 1).
-        patience: bad epochs tolerated before a reduction, an integer >= 0.
-        threshold: how much better a value must be to count as better.
-        threshold_mode: "rel" or "abs".
-        cooldown: epochs to wait after a reduction, an integer >= 0.
-        min_lr: the effective rate is never reduced below this, >= 0.
-        eps: reductions smaller than this are skipped.
-        start_from_epoch: epochs before this one are not counted.
+        patience: bad epochs after which the rate is reduced.
         verbose: 1 prints a line at each reduction.
-        min_delta: Keras's argument; if given, sets `threshold=min_delta`
-            and `threshold_mode="abs"`.
+        mode: `"min"`, `"max"` or `"auto"` (decided from the metric, as
+            Keras decides it).
+        min_delta: how much better than `best` a value must be to count.
+        cooldown: epochs to wait after a reduction before counting again.
+        min_lr: the rate is not reduced below this.
+        start_from_epoch: epochs before this one are not counted.
     """
 
     def __init__(
         self,
         monitor="val_loss",
-        mode="auto",
         factor=0.1,
         patience=10,
-        threshold=1e-4,
-        threshold_mode="rel",
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
         cooldown=0,
         min_lr=0.0,
-        eps=1e-8,
+        *,
         start_from_epoch=0,
-        verbose=0,
-        min_delta=None,
     ):
         super().__init__()
         if not isinstance(monitor, str):
@@ -107,71 +77,107 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
                 f"Argument `monitor` must be a string. Received: monitor={monitor!r}"
             )
         self.monitor = monitor
-        check_choice("mode", mode, {"auto", "min", "max"})
-        if mode == "auto":
-            lowered = monitor.lower()
-            mode = "max" if any(k in lowered for k in _MAX_METRICS) else "min"
-        self.mode = mode
-        self.factor = check_in("factor", factor, "(0, 1)")
-        self.patience = check_steps("patience", patience, minimum=0)
-        if min_delta is not None:
-            threshold, threshold_mode = min_delta, "abs"
-            self.threshold = check_non_negative("min_delta", min_delta)
-        else:
-            self.threshold = check_non_negative("threshold", threshold)
-        self.threshold_mode = check_choice(
-            "threshold_mode", threshold_mode, {"rel", "abs"}
-        )
-        self.cooldown = check_steps("cooldown", cooldown, minimum=0)
-        self.min_lr = check_non_negative("min_lr", min_lr)
-        self.eps = check_non_negative("eps", eps)
+        self.verbose = verbose
         self.start_from_epoch = check_steps(
             "start_from_epoch", start_from_epoch, minimum=0
         )
-        self.verbose = verbose
-        self.min_delta = min_delta
+        # The rule's arguments (`factor`, `patience`, ...) read as the
+        # callback's attributes (`__getattr__`).
+        self.rule = KerasRule(monitor, factor, patience, mode, min_delta, cooldown, min_lr)
         self._warned_missing = False
 
-    # --- state, kept in variables saved with the optimizer ----------------
+    @classmethod
+    def from_torch(
+        cls,
+        monitor="val_loss",
+        mode="min",
+        factor=0.1,
+        patience=10,
+        threshold=1e-4,
+        threshold_mode="rel",
+        cooldown=0,
+        min_lr=0.0,
+        eps=1e-8,
+        verbose=0,
+        start_from_epoch=0,
+    ):
+        """A `ReduceLROnPlateau` that decides as PyTorch's, argument for argument.
+
+        An epoch improves on `best` when, in "min" mode, it is below
+        `best * (1 - threshold)` ("rel") or `best - threshold` ("abs") (in
+        "max" mode, above `best * (1 + threshold)` or `best + threshold`);
+        when the bad epochs exceed `patience`, each rate `old` becomes
+        `max(old * factor, min_lr)` unless that lowers it by no more than
+        `eps`, and the cooldown starts. `min_lr` is one number for every
+        rate (PyTorch also takes one per parameter group).
+        """
+        callback = cls(monitor, verbose=verbose, start_from_epoch=start_from_epoch)
+        callback.rule = TorchRule(
+            mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps
+        )
+        return callback
+
+    def __getattr__(self, name):
+        arguments = vars(self).get("rule") and vars(self)["rule"].arguments
+        if arguments and name in arguments:
+            return arguments[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
+
+    # --- state, kept in a variable saved with the optimizer ----------------
 
     def set_model(self, model):
         super().set_model(model)
         if getattr(model, "optimizer", None) is None:
             return  # not compiled yet; Keras calls set_model again in fit
         self._scales = enable_scaling(model)
-        state = callback_state(model.optimizer)
-        worst = math.inf if self.mode == "min" else -math.inf
-        # `best` is a float64 kept bit for bit in two int32 words (JAX has no
-        # 64-bit variables by default).
-        # Keyed by what is monitored: a callback created again for the same
+        # Keyed by rule and metric: a callback created again for the same
         # model and metric (a resumed run) continues where the last one was.
-        key = f"plateau_{self.mode}_{self.monitor}"
-        self._best = state.counter(f"{key}_best", _float64_words(worst).tolist())
-        self._bad_epochs = state.counter(f"{key}_bad_epochs", 0)
-        self._cooldown_left = state.counter(f"{key}_cooldown_left", 0)
+        name = f"plateau_{type(self.rule).__name__}_{self.monitor}"
+        self._state = callback_state(model.optimizer).counter(name, _encode(FRESH))
+
+    def _stored(self):
+        return ops.convert_to_numpy(self._state).tolist()
+
+    def _counters(self):
+        return _decode(self._stored())
+
+    def _set_counters(self, counters, stored=None):
+        encoded = _encode(counters)
+        # Written only when changed: each write is a copy to the device.
+        if encoded != (stored or self._stored()):
+            self._state.assign(encoded)
 
     @property
     def best(self):
-        return _float64_from_words(ops.convert_to_numpy(self._best))
+        """The best value so far (Keras 3.11+: None before the first)."""
+        best = self._counters().best
+        return self.rule.worst if best is None else best
+
+    @best.setter
+    def best(self, value):
+        self._set_counters(self._counters()._replace(best=value))
 
     @property
-    def bad_epochs(self):
-        return int(ops.convert_to_numpy(self._bad_epochs))
+    def wait(self):
+        """Bad epochs since the last improvement or reduction."""
+        return self._counters().wait
+
+    @wait.setter
+    def wait(self, value):
+        self._set_counters(self._counters()._replace(wait=value))
 
     @property
-    def cooldown_left(self):
-        return int(ops.convert_to_numpy(self._cooldown_left))
+    def cooldown_counter(self):
+        """Epochs of cooldown left."""
+        return self._counters().cooldown_counter
+
+    @cooldown_counter.setter
+    def cooldown_counter(self, value):
+        self._set_counters(self._counters()._replace(cooldown_counter=value))
 
     # --- the decision ------------------------------------------------------
-
-    def is_better(self, value, best):
-        if self.mode == "min":
-            if self.threshold_mode == "rel":
-                return value < best * (1 - self.threshold)
-            return value < best - self.threshold
-        if self.threshold_mode == "rel":
-            return value > best * (1 + self.threshold)
-        return value > best + self.threshold
 
     def on_train_begin(self, logs=None):
         run_before_checkpoints(self)
@@ -187,7 +193,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         ]
         names = rate_names(self.model.optimizer)
         logs.update(zip(names, rates))
-        if self.monitor not in logs:
+        if logs.get(self.monitor) is None:
             self._warn_missing(logs)
             return
         if epoch < self.start_from_epoch or any(
@@ -195,44 +201,34 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             for holder, (schedule, _), step in zip(holders, shares, steps)
         ):
             return
-        value = float(logs[self.monitor])
-        old = (self.best, self.bad_epochs, self.cooldown_left)
-        best, bad_epochs, cooldown_left = old
-        if self.is_better(value, best):
-            best, bad_epochs = value, 0
-        else:
-            bad_epochs += 1
-        if cooldown_left > 0:
-            cooldown_left -= 1
-            bad_epochs = 0
-        if bad_epochs > self.patience:
-            for name, scale, rate, (_, multiplier) in zip(
-                names, self._scales, rates, shares
-            ):
-                self._reduce(epoch, name, scale, rate, multiplier)
-            cooldown_left, bad_epochs = self.cooldown, 0
-        # Written only when changed: each write is a copy to the device.
-        if best != old[0]:
-            self._best.assign(_float64_words(best))
-        if bad_epochs != old[1]:
-            self._bad_epochs.assign(bad_epochs)
-        if cooldown_left != old[2]:
-            self._cooldown_left.assign(cooldown_left)
+        self.rule.resolve(self.model)
 
-    def _reduce(self, epoch, name, scale, old, multiplier):
-        # In float32, as the rate is held: a rate already at `min_lr` must
-        # not count as lowered by float64's view of the same number.
-        new = float(np.float32(max(old * self.factor, self.min_lr)))
-        if old - new <= self.eps:
-            return
+        def reduce(new_rate):
+            lowered = [
+                self._reduce(epoch, name, scale, rate, multiplier, new_rate(rate))
+                for name, scale, rate, (_, multiplier) in zip(
+                    names, self._scales, rates, shares
+                )
+            ]
+            return any(lowered)
+
+        stored = self._stored()
+        value = float(logs[self.monitor])
+        counters = self.rule.epoch_end(value, _decode(stored), reduce)
+        self._set_counters(counters, stored)
+
+    def _reduce(self, epoch, name, scale, old, multiplier, new):
+        if new is None:
+            return False
         # `scale` is the rate itself (a float rate) or its multiplier.
         scale.assign(multiplier * new / old)
         if self.verbose:
-            what = "learning rate" if name == "learning_rate" else name
-            print(
-                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing {what} "
-                f"to {new:.6g}."
+            which = "" if name == "learning_rate" else " " + name.removeprefix("learning_rate_")
+            _print_msg(
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{which} "
+                f"learning rate to {new}."
             )
+        return True
 
     def _warming_up(self, holder, schedule, step):
         warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
@@ -250,9 +246,29 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         )
 
 
-def _float64_words(value):
-    return np.array([value], dtype=np.float64).view(np.int32)
+def _print_msg(message):
+    # Where Keras's own callbacks print: stdout, or absl's log once
+    # `keras.config.disable_interactive_logging()` was called.
+    if keras.config.is_interactive_logging_enabled():
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()
+    else:
+        from absl import logging
+
+        logging.info(message)
 
 
-def _float64_from_words(words):
-    return float(np.asarray(words, dtype=np.int32).view(np.float64)[0])
+# The counters as int32 words: [wait, cooldown_counter, has_best, best as a
+# float64 in two words] (JAX has no 64-bit variables by default).
+
+
+def _encode(counters):
+    best = 0.0 if counters.best is None else counters.best
+    words = np.array([best], dtype=np.float64).view(np.int32).tolist()
+    return [counters.wait, counters.cooldown_counter, int(counters.best is not None), *words]
+
+
+def _decode(words):
+    words = np.asarray(words, dtype=np.int32)
+    best = float(words[3:5].view(np.float64)[0]) if words[2] else None
+    return Counters(best, int(words[0]), int(words[1]))

@@ -28,8 +28,8 @@ def _schedule():
 
 def _always_worse(**kwargs):
     # The loss of `mean_prediction` falls every epoch, so in "max" mode no
-    # epoch after the first counted one improves: a reduction every
-    # `patience + 1` epochs.
+    # epoch after the first counted one improves: a reduction after every
+    # `max(patience, 1)` bad epochs (Keras's rule).
     return ReduceLROnPlateau(monitor="loss", mode="max", factor=0.5, **kwargs)
 
 
@@ -138,7 +138,7 @@ def test_reduced_rate_survives_save_and_load(tmp_path):
     model = _adamw_model()
     plateau = ReduceLROnPlateau(monitor="loss", mode="max", patience=0)
     model.fit(x, y, batch_size=4, epochs=4, verbose=0, callbacks=[plateau])
-    assert 0 < plateau.bad_epochs or to_float(model.optimizer.learning_rate) < 1
+    assert 0 < plateau.wait or to_float(model.optimizer.learning_rate) < 1
     path = tmp_path / "model.keras"
     model.save(path)
 
@@ -192,8 +192,8 @@ def test_counters_survive_backup_and_restore(tmp_path):
     resumed, resumed_plateau = _resumable_run(tmp_path / "backup")
 
     assert resumed_plateau.best == reference_plateau.best
-    assert resumed_plateau.bad_epochs == reference_plateau.bad_epochs
-    assert resumed_plateau.cooldown_left == reference_plateau.cooldown_left
+    assert resumed_plateau.wait == reference_plateau.wait
+    assert resumed_plateau.cooldown_counter == reference_plateau.cooldown_counter
     assert to_float(resumed.optimizer.learning_rate) == to_float(
         reference.optimizer.learning_rate
     )

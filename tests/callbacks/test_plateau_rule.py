@@ -1,13 +1,13 @@
-"""`ReduceLROnPlateau`'s decision rule, driven through its hooks (no `fit`).
+"""`ReduceLROnPlateau`'s decision rules, driven through its hooks (no `fit`).
 
-- Rates: the same metric sequences fed to ours and to PyTorch's
+- `from_torch`: chosen metric sequences fed to ours and to PyTorch's
   `torch.optim.lr_scheduler.ReduceLROnPlateau` give the same learning rate
   after every epoch (rtol=1e-6: ours is float32), and the same `best`,
   bad-epoch and cooldown counters; with a float rate and with a schedule.
-- `min_delta`: `best` moves on exactly the epochs where Keras's own
-  `keras.callbacks.ReduceLROnPlateau(min_delta=...)` finds an improvement
-  (only the improvement decisions: Keras reduces one bad epoch earlier).
-- `start_from_epoch`, a missing metric, `mode="auto"`, argument checks.
+  (Random ones, and Keras's rule against Keras's callback, are in
+  test_plateau_differential.py.)
+- Keras's rule spelled out: its timing, its cooldown only after a reduction.
+- `start_from_epoch`, a missing metric, argument checks.
 """
 
 import math
@@ -40,14 +40,17 @@ def rate_of(model):
     return float(ops.convert_to_numpy(model.optimizer.learning_rate))
 
 
-def attached(model, **kwargs):
-    callback = ReduceLROnPlateau(**kwargs)
+def attached(model, rule="torch", **kwargs):
+    if rule == "torch":
+        callback = ReduceLROnPlateau.from_torch(**kwargs)
+    else:
+        callback = ReduceLROnPlateau(**kwargs)
     callback.set_model(model)
     return callback
 
 
 def state_of(callback):
-    return (callback.best, callback.bad_epochs, callback.cooldown_left)
+    return (callback.best, callback.wait, callback.cooldown_counter)
 
 
 def learning_rate(kind, initial_rate=INITIAL_RATE):
@@ -145,7 +148,7 @@ def rising_accuracy(seed=1, size=50):
     return [float(v) for v in values]
 
 
-# name -> (monitor, PyTorch's mode, values); ours always gets mode="auto".
+# name -> (monitor, PyTorch's mode, values).
 SEQUENCES = {
     "improving": ("val_loss", "min", [1.0 / (1 + e) for e in range(40)]),
     "flat": ("val_loss", "min", [1.0] * 50),
@@ -228,7 +231,7 @@ PYTORCH_CASES = [
 def test_same_rates_as_pytorch(sequence, config):
     monitor, mode, values = SEQUENCES[sequence]
     kwargs = CONFIGS[config]
-    ours = ours_trace(values, monitor=monitor, mode="auto", **kwargs)
+    ours = ours_trace(values, monitor=monitor, mode=mode, **kwargs)
     theirs = torch_trace(values, mode=mode, **kwargs)
     assert_same_trace(ours, theirs, values)
 
@@ -254,7 +257,7 @@ SCHEDULE_CASES = [
 def test_same_rates_as_pytorch_with_a_schedule(sequence, config, initial_rate):
     monitor, mode, values = SEQUENCES[sequence]
     kwargs = dict(CONFIGS[config], initial_rate=initial_rate)
-    ours = ours_trace(values, rate="schedule", monitor=monitor, **kwargs)
+    ours = ours_trace(values, rate="schedule", monitor=monitor, mode=mode, **kwargs)
     theirs = torch_trace(values, mode=mode, **kwargs)
     assert_same_trace(ours, theirs, values)
 
@@ -302,65 +305,41 @@ def test_verbose_reports_only_the_reductions_that_lower_the_rate(capsys):
     assert lines[1].startswith("Epoch 3:") and "0.3" in lines[1]
 
 
-# --- min_delta: the same improvement decisions as Keras's callback -----------
-
-# Values on a 1/8 grid and deltas that are multiples of 1/8: every
-# comparison, including the ties at exactly `best -+ min_delta`, is exact in
-# float32 (Keras on TensorFlow) as well as float64 (ours).
-def grid_walk(seed, size=50):
-    rng = np.random.default_rng(seed)
-    return [float(v) for v in 8.0 + np.cumsum(rng.integers(-3, 4, size)) / 8]
+# --- Keras's rule, spelled out ----------------------------------------------
 
 
-KERAS_SEQUENCES = {
-    "walk": grid_walk(seed=10),
-    "walk_with_nans": with_nans(grid_walk(seed=11), [4, 5, 17]),
-    "steps_of_min_delta": [8 - 0.125 * (e // 2) for e in range(30)],
-    "alternating": [4.0, 3.75, 4.0, 3.5, 3.5, 3.25, 3.5, 2.75] * 3,
-}
-
-
-def keras_bests(values, mode, min_delta):
+def test_keras_positional_order_and_timing():
+    """`ReduceLROnPlateau("val_loss", 0.5, 2)` is Keras's (monitor, factor,
+    patience): a flat metric reduces after 2 bad epochs; the cooldown epoch
+    resets the bad epochs and the next one counts again."""
     model = make_model()
-    callback = keras.callbacks.ReduceLROnPlateau(
-        monitor="val_loss", mode=mode, min_delta=min_delta, patience=1000
-    )
+    callback = ReduceLROnPlateau("val_loss", 0.5, 2, 0, "auto", 1e-4, 1)
     callback.set_model(model)
-    callback.on_train_begin()
-    bests = []
-    for epoch, value in enumerate(values):
-        callback.on_epoch_end(epoch, {"val_loss": value})
-        bests.append(callback.best)
-    return bests
+    rates, waits, cooldowns = [], [], []
+    for epoch in range(8):
+        callback.on_epoch_end(epoch, {"val_loss": 1.0})
+        rates.append(rate_of(model))
+        waits.append(callback.wait)
+        cooldowns.append(callback.cooldown_counter)
+    # 0 sets best; 1, 2 bad: reduce, cooldown 1; 3 ends the cooldown and
+    # counts as bad; 4 reduces; 5 ends the cooldown; 6 reduces.
+    assert rates == [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125]
+    assert waits == [0, 1, 0, 1, 0, 1, 0, 1]
+    assert cooldowns == [0, 0, 1, 0, 1, 0, 1, 0]
 
 
-@pytest.mark.parametrize("min_delta", [0.0, 0.125, 0.5])
-@pytest.mark.parametrize("mode", ["min", "max"])
-@pytest.mark.parametrize("sequence", KERAS_SEQUENCES, ids=str)
-def test_min_delta_improves_exactly_when_keras_does(sequence, mode, min_delta):
-    values = KERAS_SEQUENCES[sequence]
-    if mode == "max":
-        values = [-value for value in values]  # still on the grid
-    theirs = keras_bests(values, mode, min_delta)
+def test_keras_rule_starts_no_cooldown_at_min_lr():
     model = make_model()
-    callback = attached(model, mode=mode, min_delta=min_delta, patience=2)
-    assert (callback.threshold, callback.threshold_mode) == (min_delta, "abs")
-    previous_best = callback.best
-    improvements = 0
-    for epoch, value in enumerate(values):
-        callback.on_epoch_end(epoch, {"val_loss": value})
-        keras_improved = epoch == 0 or theirs[epoch] != theirs[epoch - 1]
-        ours_improved = callback.best != previous_best
-        assert ours_improved == keras_improved, (
-            f"epoch {epoch}, value {value}: ours improved={ours_improved}, "
-            f"Keras's improved={keras_improved}"
-        )
-        assert callback.best == float(theirs[epoch]), f"epoch {epoch}"
-        if ours_improved:
-            assert callback.bad_epochs == 0
-        improvements += ours_improved
-        previous_best = callback.best
-    assert 1 < improvements < len(values)
+    callback = attached(model, rule="keras", factor=0.5, patience=1, cooldown=2, min_lr=0.5)
+    trace = []
+    for epoch in range(6):
+        callback.on_epoch_end(epoch, {"val_loss": 1.0})
+        trace.append((rate_of(model), callback.wait, callback.cooldown_counter))
+    # Reduced to 0.5 at epoch 1 (cooldown 2); from epoch 3 the rate is at
+    # `min_lr`: nothing is lowered, no cooldown starts, the bad epochs grow.
+    assert trace == [
+        (1.0, 0, 0), (0.5, 0, 2), (0.5, 0, 1), (0.5, 1, 0), (0.5, 2, 0), (0.5, 3, 0)
+    ]
 
 
 # --- start_from_epoch --------------------------------------------------------
@@ -449,34 +428,10 @@ def test_writes_the_rate_of_the_epoch_to_the_logs():
     assert rates == [1.0, 1.0, 0.5, 0.25]
 
 
-# --- mode="auto" -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "monitor, mode",
-    [
-        ("val_loss", "min"),
-        ("loss", "min"),
-        ("val_mae", "min"),
-        ("val_accuracy", "max"),
-        ("acc", "max"),
-        ("val_sparse_categorical_accuracy", "max"),
-        ("val_auc", "max"),
-        ("val_precision", "max"),
-        ("recall", "max"),
-        ("val_ACC", "max"),
-    ],
-)
-def test_auto_mode_follows_the_metric_name(monitor, mode):
-    assert ReduceLROnPlateau(monitor=monitor).mode == mode
-
-
-def test_explicit_mode_wins_over_the_name():
-    assert ReduceLROnPlateau(monitor="val_accuracy", mode="min").mode == "min"
-    assert ReduceLROnPlateau(monitor="val_loss", mode="max").mode == "max"
-
-
 # --- argument checks ---------------------------------------------------------
+
+
+KERAS_ONLY, TORCH_ONLY = {"min_delta"}, {"threshold", "threshold_mode", "eps"}
 
 
 @pytest.mark.parametrize(
@@ -507,8 +462,20 @@ def test_explicit_mode_wins_over_the_name():
     ids=str,
 )
 def test_bad_arguments_raise(kwargs, argument):
-    with pytest.raises(ValueError) as error:
-        ReduceLROnPlateau(**kwargs)
-    message = str(error.value)
-    assert f"`{argument}`" in message, message
-    assert f"Received: {argument}=" in message, message
+    """Each constructor that takes the argument checks it."""
+    makers = []
+    if argument not in TORCH_ONLY:
+        makers.append(ReduceLROnPlateau)
+    if argument not in KERAS_ONLY:
+        makers.append(ReduceLROnPlateau.from_torch)
+    for make in makers:
+        with pytest.raises(ValueError) as error:
+            make(**kwargs)
+        message = str(error.value)
+        assert f"`{argument}`" in message, message
+        assert f"Received: {argument}=" in message, message
+
+
+def test_from_torch_has_no_auto_mode():
+    with pytest.raises(ValueError, match="Received: mode='auto'"):
+        ReduceLROnPlateau.from_torch(mode="auto")

@@ -87,8 +87,8 @@ class RecordState(keras.callbacks.Callback):
             "step": int(keras.ops.convert_to_numpy(optimizer.iterations)),
             "scale": optimizer._learning_rate.scale,
             "best": self.plateau.best,
-            "bad_epochs": self.plateau.bad_epochs,
-            "cooldown_left": self.plateau.cooldown_left,
+            "wait": self.plateau.wait,
+            "cooldown_counter": self.plateau.cooldown_counter,
         }
         with open(self.path, "a") as file:
             file.write(json.dumps(state) + "\n")
@@ -133,7 +133,9 @@ def main():
     else:
         model = build_model()
         initial_epoch = 0
-    plateau = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, threshold=0.15)
+    plateau = ReduceLROnPlateau.from_torch(
+        monitor="loss", factor=0.5, patience=1, threshold=0.15
+    )
     callbacks = [
         plateau,
         LearningRateMonitor(args.work_dir / "logs", update_freq="batch"),
