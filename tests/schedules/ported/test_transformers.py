@@ -20,7 +20,9 @@ after it counts its steps from the end of the warmup):
   `Warmup(PolynomialDecay(10.0, 8, 1e-7, power=2.0), 2)`.
 No adaptation of values: `lr_end` is already an absolute rate.
 
-Left out: `OptimizationTest` (AdamW and Adafactor, not schedules).
+Counts: of the file's 3 tests, `test_schedulers` is ported (its 6 cases,
+none adapted); 2 are left out: `OptimizationTest`'s `test_adam_w` and
+`test_adafactor` (optimizers, not schedules).
 
 Backend-independent arithmetic on tiny schedules: cheap on any backend.
 """
