@@ -16,6 +16,7 @@ SCRIPTS = {
     "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
     "schedule_call": ROOT / "benchmarks" / "schedule_call.py",
     "swa_cost": ROOT / "benchmarks" / "swa_cost.py",
+    "power_accuracy": ROOT / "benchmarks" / "power_accuracy.py",
 }
 
 

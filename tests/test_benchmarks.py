@@ -494,3 +494,17 @@ def test_swa_cost_prints_a_table_and_writes_json(tmp_path):
     # 784*64 + 64 + 64*10 + 10 weights, one average of them.
     assert row["weights"] == 784 * 64 + 64 + 64 * 10 + 10
     assert 0 < row["averaging_ms"] < row["epoch_ms"]
+
+
+def test_power_accuracy_prints_a_table_and_writes_json(tmp_path):
+    path = tmp_path / "power_accuracy.json"
+    result = run_script(SCRIPTS["power_accuracy"], "--out", path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "log grid" in result.stdout
+    document = json.loads(path.read_text())
+    assert_backend(document)
+    errors = document["relative_errors"]
+    keras_row = errors.pop("keras ExponentialDecay(1, 1, 0.99999)")
+    # Ours are right to float32 rounding; Keras's drifts (1.3e-2 at 10**6).
+    assert max(max(row.values()) for row in errors.values()) <= 1e-6
+    assert keras_row["10**6"] > 1e-3

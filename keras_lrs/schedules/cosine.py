@@ -12,7 +12,14 @@ from keras_lrs.schedules.checks import (
     check_non_negative,
     check_steps,
 )
-from keras_lrs.schedules.step_math import anneal, as_float, gather, locate, split_period
+from keras_lrs.schedules.step_math import (
+    anneal,
+    as_float,
+    gather,
+    locate,
+    power,
+    split_period,
+)
 
 # Restarts with t_mul > 1 are located in a table of cycle starts, computed in
 # float64 at construction; this bounds its length.
@@ -162,9 +169,7 @@ class CosineRestarts(Schedule):
         if self.t_mul == 1:
             cycle, offset = split_period(step, self.first_decay_steps)
             fraction = offset / self.first_decay_steps
-            peak = self.initial_learning_rate * ops.power(
-                self.m_mul, as_float(cycle)
-            )
+            peak = self.initial_learning_rate * power(self.m_mul, cycle)
             if self.cycle_limit is not None:
                 peak = ops.where(
                     cycle >= self.cycle_limit, self.end_learning_rate, peak

@@ -11,7 +11,7 @@ from keras_lrs.schedules.checks import (
     check_steps,
     check_steps_total,
 )
-from keras_lrs.schedules.step_math import as_float, split_period
+from keras_lrs.schedules.step_math import power, split_period
 
 
 @register
@@ -109,9 +109,9 @@ class Cyclical(Schedule):
         cycle, offset = split_period(step, up + down)
         height = ops.where(offset <= up, offset / up, (up + down - offset) / down)
         if self.mode == "triangular2":
-            height = height * ops.power(0.5, as_float(cycle))
+            height = height * power(0.5, cycle)
         elif self.mode == "exp_range":
-            height = height * ops.power(self.gamma, as_float(step))
+            height = height * power(self.gamma, step)
         bottom, top = self._bottom_and_top()
         return bottom + (top - bottom) * height
 

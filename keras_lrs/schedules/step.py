@@ -11,10 +11,10 @@ from keras_lrs.schedules.checks import (
     check_steps,
 )
 from keras_lrs.schedules.step_math import (
-    as_float,
     as_tensor,
     count_reached,
     gather,
+    power,
     split_period,
 )
 
@@ -58,9 +58,7 @@ class StepDecay(Schedule):
 
     def formula(self, step):
         decays, _ = split_period(step, self.step_size)
-        value = self.initial_learning_rate * ops.power(
-            self.gamma, as_float(decays)
-        )
+        value = self.initial_learning_rate * power(self.gamma, decays)
         return ops.maximum(value, as_tensor(self.min_learning_rate))
 
 
@@ -93,9 +91,7 @@ class MultiStepDecay(Schedule):
 
     def formula(self, step):
         decays = count_reached(step, self.milestones)
-        return self.initial_learning_rate * ops.power(
-            self.gamma, as_float(decays)
-        )
+        return self.initial_learning_rate * power(self.gamma, decays)
 
 
 @register
