@@ -17,6 +17,10 @@ between those versions that matters to it, is here and nowhere else:
 - `Layer._flatten_layers`: a model's layers, nested ones included.
 - The list of callbacks that `fit` runs (`keras.callbacks.CallbackList`'s
   public `callbacks` attribute), found from a callback in it.
+- The start of `fit`: `keras.callbacks.CallbackList.on_train_begin`, which
+  only `fit` calls, is wrapped once (`run_at_fit_start`) to size schedules
+  to the training, and `model.train_function` made again
+  (`rebuild_train_function`) when a schedule was swapped.
 
 Overridden, not read, by `keras_lrs.optimizers` (its module docstring says
 which): `_backend_apply_gradients`, `_apply_weight_decay`,
@@ -26,6 +30,7 @@ Optimizer wrappers are public in every version: a `LossScaleOptimizer`'s
 `inner_optimizer`, a `MultiOptimizer`'s `optimizers` (Keras >= 3.15).
 """
 
+import functools
 import gc
 import re
 
@@ -182,3 +187,36 @@ def _callback_lists(items):
                     and getattr(holder, "__dict__", None) is owner
                 ):
                     yield holder
+
+
+# --- the start of a fit -----------------------------------------------------
+
+
+def run_at_fit_start(function):
+    """Makes every `fit` call `function(model, params)` as it starts.
+
+    Keras has no hook for it, so this is the one patch of a Keras class that
+    keras_lrs applies (once, at import): `CallbackList.on_train_begin`,
+    called by `fit` alone (in every version and backend) with the
+    `CallbackList`'s `params` (`epochs`, `steps` per epoch, None when
+    unknown) set, after the train function is made (not yet traced) and
+    before any callback's `on_train_begin`.
+    """
+    original = keras.callbacks.CallbackList.on_train_begin
+    if getattr(original, "_keras_lrs_runs", None) is function:
+        return
+
+    @functools.wraps(original)
+    def on_train_begin(self, logs=None):
+        function(self.model, self.params)
+        return original(self, logs)
+
+    on_train_begin._keras_lrs_runs = function
+    keras.callbacks.CallbackList.on_train_begin = on_train_begin
+
+
+def rebuild_train_function(model):
+    """Makes `model.train_function` again, for a `fit` that has already made
+    it and calls it next (it is traced at its first call)."""
+    model.train_function = None
+    model.make_train_function(force=True)

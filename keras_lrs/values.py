@@ -4,6 +4,7 @@ import numpy as np
 from keras import ops
 
 from keras_lrs.schedules.checks import MAX_STEP, check_steps
+from keras_lrs.schedules.lengths import resolve_lengths
 
 
 def schedule_values(schedule, steps):
@@ -16,6 +17,8 @@ def schedule_values(schedule, steps):
     Args:
         schedule: any `keras.optimizers.schedules.LearningRateSchedule`.
         steps: an int (the number of steps from 0) or an array of steps.
+            A schedule with lengths left to the training is shown as a
+            training of `steps` steps (of `max(steps) + 1` for an array).
 
     Returns:
         A float32 `numpy.ndarray` with one value per step.
@@ -23,6 +26,9 @@ def schedule_values(schedule, steps):
     if np.ndim(steps) == 0:
         steps = np.arange(check_steps("steps", steps, minimum=0))
     steps = np.asarray(steps)
+    # Lengths left to the training: previewed as a training of these steps.
+    length = min(max(int(steps.max(initial=0)) + 1, 1), MAX_STEP)
+    schedule = resolve_lengths(schedule, length)
     if steps.size and steps.min() < 0:
         raise ValueError(
             f"Argument `steps` must hold steps >= 0. Received: steps={steps!r}"

@@ -34,6 +34,7 @@ from keras import ops
 
 from keras_lrs import compat
 from keras_lrs.optimizers.checks import check_schedule, reject_schedules
+from keras_lrs.schedules.lengths import resolve_lengths
 from keras_lrs.schedules.step_math import LearningRateSchedule
 
 # The attributes a schedule may stand for, by Keras class (those a Keras
@@ -103,6 +104,18 @@ class ScheduledHyperparameters:
     def build(self, var_list):
         with self._exposed(_stand_ins(self._hyperparameter_schedules)):
             super().build(var_list)
+
+    def resolve_lengths(self, total_steps):
+        """Sizes the hyperparameter schedules whose lengths are left to the
+        training (`Schedule.resolve`); whether any was."""
+        sized = {
+            name: resolve_lengths(schedule, total_steps)
+            for name, schedule in self._hyperparameter_schedules.items()
+        }
+        changed = [name for name in sized if sized[name] is not self.__dict__[name]]
+        for name in changed:
+            self._hyperparameter_schedules[name] = self.__dict__[name] = sized[name]
+        return bool(changed)
 
     def scheduled_values(self, step=None):
         """{name: float32 tensor}: each schedule's value at `step`.

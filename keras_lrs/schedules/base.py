@@ -13,8 +13,16 @@ import inspect
 import keras
 from keras import ops
 
+from keras_lrs.schedules.checks import check_steps
+from keras_lrs.schedules.lengths import (
+    own_lengths_left,
+    resolve_length,
+    resolved,
+    unresolved_error,
+)
 from keras_lrs.schedules.step_math import LearningRateSchedule, is_integer
 from keras_lrs.schedules.torch_graph import torch_graph_value
+
 
 def register(cls):
     """Registers a schedule class for saving under the package `keras_lrs`."""
@@ -27,6 +35,7 @@ class _ScheduleType(type):
     def __call__(cls, *args, **kwargs):
         schedule = super().__call__(*args, **kwargs)
         schedule._torch_graph_value = torch_graph_value(schedule)
+        schedule._lengths_left = bool(own_lengths_left(schedule))
         return schedule
 
 
@@ -39,6 +48,9 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
     e.g. epochs from `FromEpochs`). It may have any shape: formulas are
     elementwise, which is what lets `schedule_values` evaluate a whole curve at
     once.
+
+    A length left to the training (`keras_lrs.schedules.lengths`) makes the
+    schedule raise when called until `resolve` has given it a number.
     """
 
     def __init__(self, name=None):
@@ -49,6 +61,8 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
         self.name = name
 
     def __call__(self, step):
+        if self._lengths_left:
+            raise unresolved_error(self)
         step = ops.convert_to_tensor(step)
         if self._torch_graph_value is not None:
             return self._torch_graph_value(step)
@@ -72,6 +86,35 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
         raise NotImplementedError(
             f"Schedule '{type(self).__name__}' must implement `formula(step)`."
         )
+
+    def resolve(self, total_steps):
+        """This schedule sized to a training of `total_steps` steps.
+
+        Returns an equal schedule whose lengths are integers: a fraction of
+        the training as `round(fraction * total_steps)` (at least 1), None as
+        what the other lengths leave of it; the schedule itself if no length
+        is left. `fit` calls it when it starts.
+
+        >>> keras_lrs.schedules.Warmup(
+        ...     keras_lrs.schedules.CosineDecay(1.0), 0.1).resolve(100)
+        Warmup(schedule=CosineDecay(initial_learning_rate=1.0, decay_steps=90, end_learning_rate=0.0), warmup_steps=10, initial_learning_rate=0.0, shape='linear')
+        """
+        total_steps = check_steps("total_steps", total_steps)
+        return resolved(self, total_steps, total_steps)
+
+    def _resolve(self, whole, rest):
+        return type(self)(**self._resolved_arguments(whole, rest))
+
+    def _resolved_arguments(self, whole, rest):
+        """The constructor's arguments with the lengths resolved: fractions
+        of `whole`, None as `rest`, nested schedules against the same.
+        Combinators and schedules of several lengths override it."""
+        return {
+            name: resolve_length(self, name, value, whole, rest)
+            if name.endswith("_steps")
+            else resolved(value, whole, rest)
+            for name, value in self._arguments().items()
+        }
 
     def _arguments(self):
         """The constructor's arguments, each read from its own attribute."""

@@ -3,6 +3,7 @@
 from keras import ops
 
 from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.lengths import check_length, resolve_length, resolved
 from keras_lrs.schedules.checks import (
     check_bool,
     check_choice,
@@ -51,7 +52,9 @@ class Warmup(Schedule):
     Args:
         schedule: any `LearningRateSchedule` (Keras's own included) or a
             constant rate.
-        warmup_steps: `W`, an integer > 0.
+        warmup_steps: `W`, an integer > 0 or a fraction of the training
+            in (0, 1); a length left to the training in `schedule` (None,
+            the rest) is what the warmup leaves of it.
         initial_learning_rate: the rate at step 0, a float >= 0.
         shape: "linear", "cosine" or "exponential".
         name: optional name of the schedule.
@@ -70,7 +73,7 @@ class Warmup(Schedule):
     ):
         super().__init__(name=name)
         self.schedule = check_schedule("schedule", schedule)
-        self.warmup_steps = check_steps("warmup_steps", warmup_steps)
+        self.warmup_steps = check_length("warmup_steps", warmup_steps)
         self.initial_learning_rate = check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
@@ -99,6 +102,14 @@ class Warmup(Schedule):
             self.shape,
         )
         return ops.where(step < self.warmup_steps, warming, followed)
+
+    def _resolved_arguments(self, whole, rest):
+        """The warmup first; the schedule gets what it leaves of the rest."""
+        arguments = self._arguments()
+        warmup = resolve_length(self, "warmup_steps", self.warmup_steps, whole, rest)
+        arguments["warmup_steps"] = warmup
+        arguments["schedule"] = resolved(self.schedule, whole, rest - warmup)
+        return arguments
 
 
 @register
@@ -142,6 +153,18 @@ class Sequential(Schedule):
         ]
         return join(step, pieces, self.boundaries)
 
+    def _resolved_arguments(self, whole, rest):
+        """Each schedule gets its span as the rest; the last, what the
+        boundaries leave of the rest."""
+        starts = [0, *self.boundaries]
+        ends = [*self.boundaries, rest]
+        arguments = self._arguments()
+        arguments["schedules"] = [
+            resolved(schedule, whole, end - start)
+            for schedule, start, end in zip(self.schedules, starts, ends)
+        ]
+        return arguments
+
 
 @register
 class FromEpochs(Schedule):
@@ -175,3 +198,10 @@ class FromEpochs(Schedule):
         else:
             epoch = as_float(step) / self.steps_per_epoch
         return evaluate(self.schedule, epoch)
+
+    def _resolved_arguments(self, whole, rest):
+        """The schedule's lengths in epochs: of the training in epochs."""
+        arguments = self._arguments()
+        epochs = self.steps_per_epoch
+        arguments["schedule"] = resolved(self.schedule, whole / epochs, rest / epochs)
+        return arguments

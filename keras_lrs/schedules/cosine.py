@@ -5,6 +5,7 @@ import math
 from keras import ops
 
 from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.lengths import check_length, is_left
 from keras_lrs.schedules.checks import (
     MAX_STEP,
     check_factor,
@@ -40,7 +41,8 @@ class CosineDecay(Schedule):
 
     Args:
         initial_learning_rate: the rate at step 0, a float >= 0.
-        decay_steps: `D`, the length of the decay, an integer > 0.
+        decay_steps: `D`, the length of the decay, an integer > 0, a
+            fraction of the training in (0, 1), or None (the rest of it).
         end_learning_rate: the rate from step `D` on, a float >= 0.
         name: optional name of the schedule.
     """
@@ -48,7 +50,7 @@ class CosineDecay(Schedule):
     def __init__(
         self,
         initial_learning_rate,
-        decay_steps,
+        decay_steps=None,
         end_learning_rate=0.0,
         name=None,
     ):
@@ -56,7 +58,7 @@ class CosineDecay(Schedule):
         self.initial_learning_rate = check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = check_steps("decay_steps", decay_steps)
+        self.decay_steps = check_length("decay_steps", decay_steps)
         self.end_learning_rate = check_non_negative(
             "end_learning_rate", end_learning_rate
         )
@@ -91,7 +93,8 @@ class CosineRestarts(Schedule):
 
     Args:
         initial_learning_rate: the peak of the first cycle, a float >= 0.
-        first_decay_steps: the length of the first cycle, an integer > 0.
+        first_decay_steps: the length of the first cycle, an integer > 0
+            or a fraction of the training in (0, 1).
         t_mul: the factor by which each cycle is longer than the last, a
             float >= 1.
         m_mul: the factor by which each peak is lower than the last, in
@@ -119,7 +122,7 @@ class CosineRestarts(Schedule):
         self.initial_learning_rate = check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
-        self.first_decay_steps = check_steps(
+        self.first_decay_steps = check_length(
             "first_decay_steps", first_decay_steps
         )
         self.t_mul = check_in("t_mul", t_mul, ">= 1")
@@ -130,7 +133,7 @@ class CosineRestarts(Schedule):
         if cycle_limit is not None:
             cycle_limit = check_steps("cycle_limit", cycle_limit)
         self.cycle_limit = cycle_limit
-        if self.t_mul > 1:
+        if self.t_mul > 1 and not is_left(self.first_decay_steps):
             self._cycles = self._tabulate_cycles()
 
     def _tabulate_cycles(self):

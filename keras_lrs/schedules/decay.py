@@ -3,12 +3,12 @@
 from keras import ops
 
 from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.lengths import check_length
 from keras_lrs.schedules.checks import (
     check_bool,
     check_factor,
     check_non_negative,
     check_positive,
-    check_steps,
 )
 from keras_lrs.schedules.step_math import as_float, as_tensor, power, split_period
 
@@ -37,7 +37,8 @@ class ExponentialDecay(Schedule):
     Args:
         initial_learning_rate: the rate at step 0, a float >= 0.
         decay_steps: the number of steps over which the rate is multiplied
-            by `decay_rate`, an integer > 0.
+            by `decay_rate`, an integer > 0, a fraction of the training in
+            (0, 1), or None (the rest of it).
         decay_rate: the factor, in (0, 1].
         staircase: decay at whole multiples of `decay_steps` only.
         min_learning_rate: the rate never goes below this absolute value.
@@ -57,7 +58,7 @@ class ExponentialDecay(Schedule):
         self.initial_learning_rate = check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = check_steps("decay_steps", decay_steps)
+        self.decay_steps = check_length("decay_steps", decay_steps)
         self.decay_rate = check_factor("decay_rate", decay_rate)
         self.staircase = check_bool("staircase", staircase)
         self.min_learning_rate = check_non_negative(
@@ -88,7 +89,8 @@ class InverseTimeDecay(Schedule):
 
     Args:
         initial_learning_rate: the rate at step 0, a float >= 0.
-        decay_steps: an integer > 0.
+        decay_steps: an integer > 0, a fraction of the training in
+            (0, 1), or None (the rest of it).
         decay_rate: a float >= 0.
         staircase: decay at whole multiples of `decay_steps` only.
         name: optional name of the schedule.
@@ -106,7 +108,7 @@ class InverseTimeDecay(Schedule):
         self.initial_learning_rate = check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = check_steps("decay_steps", decay_steps)
+        self.decay_steps = check_length("decay_steps", decay_steps)
         self.decay_rate = check_non_negative("decay_rate", decay_rate)
         self.staircase = check_bool("staircase", staircase)
 
@@ -160,7 +162,8 @@ class PolynomialDecay(Schedule):
 
     Args:
         initial_learning_rate: the rate at step 0, a float >= 0.
-        decay_steps: an integer > 0.
+        decay_steps: an integer > 0, a fraction of the training in
+            (0, 1), or None (the rest of it).
         end_learning_rate: the rate at the end, a float >= 0.
         power: the exponent, a float >= 0.
         cycle: restart the decay every `decay_steps` steps, over an ever
@@ -171,7 +174,7 @@ class PolynomialDecay(Schedule):
     def __init__(
         self,
         initial_learning_rate,
-        decay_steps,
+        decay_steps=None,
         end_learning_rate=0.0,
         power=1.0,
         cycle=False,
@@ -181,7 +184,7 @@ class PolynomialDecay(Schedule):
         self.initial_learning_rate = check_non_negative(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = check_steps("decay_steps", decay_steps)
+        self.decay_steps = check_length("decay_steps", decay_steps)
         self.end_learning_rate = check_non_negative(
             "end_learning_rate", end_learning_rate
         )

@@ -3,6 +3,7 @@
 from keras import ops
 
 from keras_lrs.schedules.base import Schedule, register
+from keras_lrs.schedules.lengths import check_length, is_left
 from keras_lrs.schedules.checks import (
     FLOAT32_MAX,
     check_bool,
@@ -11,7 +12,6 @@ from keras_lrs.schedules.checks import (
     check_momenta,
     check_non_negative,
     check_positive,
-    check_steps,
 )
 from keras_lrs.schedules.step_math import anneal, as_float, as_tensor
 
@@ -35,7 +35,8 @@ class OneCycle(Schedule):
 
     Args:
         max_learning_rate: the peak rate, a float >= 0.
-        total_steps: the length of the cycle, an integer > 0.
+        total_steps: the length of the cycle, an integer > 0, a fraction
+            of the training in (0, 1), or None (default): the whole training.
         pct_start: the fraction of the cycle spent increasing, in (0, 1).
         div_factor: the initial rate is `max_learning_rate / div_factor`.
         final_div_factor: the final rate is the initial rate divided by this.
@@ -50,7 +51,7 @@ class OneCycle(Schedule):
     def __init__(
         self,
         max_learning_rate,
-        total_steps,
+        total_steps=None,
         pct_start=0.3,
         div_factor=25.0,
         final_div_factor=1e4,
@@ -62,7 +63,7 @@ class OneCycle(Schedule):
         self.max_learning_rate = check_non_negative(
             "max_learning_rate", max_learning_rate
         )
-        self.total_steps = check_steps("total_steps", total_steps)
+        self.total_steps = check_length("total_steps", total_steps)
         self.pct_start = check_in("pct_start", pct_start, "(0, 1)")
         self.div_factor = check_positive("div_factor", div_factor)
         self.final_div_factor = check_positive(
@@ -72,7 +73,8 @@ class OneCycle(Schedule):
             "anneal_strategy", anneal_strategy, {"cos", "linear"}
         )
         self.three_phase = check_bool("three_phase", three_phase)
-        self._phases = self._make_phases()
+        if not is_left(self.total_steps):  # else once resolved
+            self._phases = self._make_phases()
 
     def momentum_schedule(self, base_momentum=0.85, max_momentum=0.95):
         """PyTorch's `OneCycleLR(cycle_momentum=True)` momentum for this cycle.
@@ -173,7 +175,7 @@ class OneCycleMomentum(OneCycle):
 
     def __init__(
         self,
-        total_steps,
+        total_steps=None,
         base_momentum=0.85,
         max_momentum=0.95,
         pct_start=0.3,

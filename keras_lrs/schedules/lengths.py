@@ -1,0 +1,128 @@
+"""Lengths left to `fit`: `None` (the rest of training) and fractions of it.
+
+A `*_steps` argument may be given as a float in (0, 1), a fraction of the
+whole training, and `total_steps`, `decay_steps` and `stable_steps` as
+None, the rest of it. Such a schedule is resolved (`Schedule.resolve`)
+into an equal one with integer lengths once the training's length is
+known: by `fit` when it starts, by `schedule_values` and the plots for a
+preview. A fraction is rounded to the nearest whole step (at least 1);
+"the rest" is what the schedule's own other lengths, and its combinator's
+(`Warmup`, `Sequential`), leave of the whole, so the pieces add up exactly.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from keras_lrs.schedules.checks import MAX_STEP, check_steps
+
+# The lengths that may be None: the one a schedule ends with.
+REST_OF_TRAINING = ("total_steps", "decay_steps", "stable_steps")
+
+
+def check_length(name, value, minimum=1):
+    """A `*_steps` argument: a whole number of steps (checked as
+    `check_steps`), a fraction of the training in (0, 1) kept as a float,
+    or None (the rest of training) where `name` allows it."""
+    if value is None and name in REST_OF_TRAINING:
+        return None
+    fraction = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_, numbers.Integral))
+        and 0 < float(value) < 1
+    )
+    if fraction:
+        return float(value)
+    try:
+        return check_steps(name, value, minimum)
+    except ValueError as error:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, numbers.Real
+        ) or math.isinf(value) or float(value) > MAX_STEP:
+            raise
+        bound = "> 0" if minimum == 1 else f">= {minimum}"
+        kinds = [f"an integer {bound} (steps)", "a fraction of the training in (0, 1)"]
+        if name in REST_OF_TRAINING:
+            kinds.append("None (the rest of training)")
+        raise ValueError(
+            f"Argument `{name}` must be {', '.join(kinds[:-1])} or {kinds[-1]}. "
+            f"Received: {name}={value!r}"
+        ) from error
+
+
+def is_left(value):
+    """Whether a length is left to the training: None or a fraction."""
+    return value is None or isinstance(value, float)
+
+
+def own_lengths_left(schedule):
+    """{name: value} of the schedule's own lengths left to the training."""
+    arguments = getattr(schedule, "_arguments", None)  # a keras_lrs Schedule's
+    if arguments is None:
+        return {}
+    return {
+        name: value
+        for name, value in arguments().items()
+        if name.endswith("_steps") and is_left(value)
+    }
+
+
+def lengths_left(schedule):
+    """Whether `schedule`, or one nested in it, has a length left to the
+    training (Keras's own schedules and constants never do)."""
+    if isinstance(schedule, (list, tuple)):
+        return any(map(lengths_left, schedule))
+    arguments = getattr(schedule, "_arguments", None)
+    if arguments is None:
+        return False
+    return bool(own_lengths_left(schedule)) or any(
+        map(lengths_left, arguments().values())
+    )
+
+
+def resolved(value, whole, rest):
+    """`value` (a schedule, a constant or a list of them) with its lengths
+    resolved: fractions of `whole` steps, None as `rest` steps."""
+    if isinstance(value, (list, tuple)):
+        return [resolved(item, whole, rest) for item in value]
+    if not lengths_left(value):
+        return value
+    return value._resolve(whole, rest)
+
+
+def resolve_lengths(schedule, total_steps):
+    """`schedule` (any, or a constant) sized to a `total_steps`-step
+    training: itself when no length is left to the training."""
+    return resolved(schedule, total_steps, total_steps)
+
+
+def resolve_length(schedule, name, value, whole, rest, minimum=1):
+    """One length as an integer: a fraction of `whole` (at least 1 step),
+    None as `rest`; raises where the rest is under `minimum` (the other
+    lengths take more than the whole)."""
+    if not is_left(value):
+        return value
+    if value is not None:
+        return max(1, math.floor(value * whole + 0.5))
+    steps = math.floor(rest + 0.5)
+    if steps < minimum:
+        raise ValueError(
+            f"{type(schedule).__name__}'s `{name}=None` (the rest of training) "
+            f"is left {steps} steps of a {round(whole)}-step training: the "
+            "other lengths add up to more than the whole. Pass smaller "
+            "fractions or lengths, or train for longer."
+        )
+    return steps
+
+
+def unresolved_error(schedule):
+    """The error of a schedule called with lengths left to the training."""
+    left = ", ".join(f"{k}={v!r}" for k, v in own_lengths_left(schedule).items())
+    return ValueError(
+        f"{type(schedule).__name__} has lengths left to the training ({left}) "
+        "and was called before they were resolved. `model.fit` resolves "
+        "them when it starts, from its epochs and steps per epoch; "
+        "`schedule.resolve(total_steps)` resolves them by hand, and "
+        "`keras_lrs.schedule_values(schedule, n)` previews an n-step training."
+    )
