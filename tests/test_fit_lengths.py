@@ -48,7 +48,7 @@ CASES = [
 @pytest.mark.parametrize("given, written", CASES)
 @pytest.mark.parametrize(
     "accumulation, steps_per_execution",
-    [(None, 1), (None, 2), (None if keras.__version__ < "3.5" else 3, 1)],
+    [(None, 1), (None, 2), (3, 1)],
 )
 def test_fit_trains_as_the_schedule_written_with_integers(
     given, written, accumulation, steps_per_execution

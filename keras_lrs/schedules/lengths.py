@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from keras_lrs.schedules.checks import MAX_STEP, check_steps
+from keras_lrs.schedules.checks import check_steps
 
 # The lengths that may be None: the one a schedule ends with.
 REST_OF_TRAINING = ("total_steps", "decay_steps", "stable_steps")
@@ -39,8 +39,8 @@ def check_length(name, value, minimum=1):
     except ValueError as error:
         if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, numbers.Real
-        ) or math.isinf(value) or float(value) > MAX_STEP:
-            raise
+        ) or math.isinf(value) or float(value).is_integer():
+            raise  # Keras's wording: "must be > 0", "must be <= 2**31 - 1"
         bound = "> 0" if minimum == 1 else f">= {minimum}"
         kinds = [f"an integer {bound} (steps)", "a fraction of the training in (0, 1)"]
         if name in REST_OF_TRAINING:

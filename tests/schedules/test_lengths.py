@@ -89,7 +89,13 @@ def test_an_unresolved_schedule_raises_when_called():
         S.OneCycle(0.1)(0)
 
 
-@pytest.mark.parametrize("bad", [1.5, float("nan"), -3, 0.0, 1.0 + 1e-9])
+@pytest.mark.parametrize("bad", [-3, 0.0])
+def test_lengths_not_positive(bad):
+    with pytest.raises(ValueError, match=r"Argument `decay_steps` must be > 0"):
+        S.CosineDecay(1.0, bad)
+
+
+@pytest.mark.parametrize("bad", [1.5, float("nan"), -0.5, 1.0 + 1e-9])
 def test_bad_lengths(bad):
     with pytest.raises(ValueError, match=r"Argument `decay_steps` must be .*"
                        r"fraction of the training in \(0, 1\) or None"):
