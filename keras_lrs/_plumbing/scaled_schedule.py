@@ -1,7 +1,7 @@
 """A schedule multiplied by a scale that `ReduceLROnPlateau` lowers.
 
 The scale is a variable that the optimizer tracks (see
-`keras_lrs.callbacks.optimizer_rates.enable_scaling`): on JAX the compiled
+`keras_lrs._plumbing.rates.enable_scaling`): on JAX the compiled
 step is a pure function of the optimizer's variables, and a variable it
 does not track would be frozen into it as a constant. A freshly loaded
 optimizer has only Keras's own variables, so the scale is kept out of the
@@ -14,9 +14,10 @@ callbacks' counters, by the config (`model.save`) and by the
 import keras
 from keras import ops
 
-from keras_lrs.callbacks.state import CallbackState, check_counters
+from keras_lrs._plumbing.state import CallbackState, check_counters
 from keras_lrs.schedules.base import Schedule, register
 from keras_lrs.schedules.checks import check_non_negative, check_schedule
+from keras_lrs.schedules.introspection import warmup_steps
 from keras_lrs.schedules.step_math import evaluate
 
 
@@ -38,6 +39,8 @@ class ScaledSchedule(Schedule):
             as `get_config` records them; None for none yet.
         name: optional name of the schedule.
     """
+
+    reads_variables = True  # the scale
 
     def __init__(self, schedule, scale=1.0, counters=None, name=None):
         super().__init__(name=name)
@@ -74,3 +77,7 @@ class ScaledSchedule(Schedule):
         return evaluate(self.schedule, step) * ops.cast(
             self.scale_variable, "float32"
         )
+
+    @property
+    def warmup_steps(self):
+        return warmup_steps(self.schedule)
