@@ -5,10 +5,10 @@ The scale is a variable that the optimizer tracks (see
 step is a pure function of the optimizer's variables, and a variable it
 does not track would be frozen into it as a constant. A freshly loaded
 optimizer has only Keras's own variables, so the scale is kept out of the
-optimizer's saved list (`hidden_variables`); it is saved instead, with the
-callbacks' counters, by the config (`model.save`) and by the
-`CallbackState` the optimizer holds (weights checkpoints such as
-`BackupAndRestore`).
+optimizer's saved list (`hidden_variables`); it belongs instead, with the
+callbacks' counters, to the one `CallbackState` of the schedule, which the
+optimizer holds (weights checkpoints such as `BackupAndRestore`) and the
+config records (`model.save`, for `keras.models.load_model`).
 """
 
 import keras
@@ -51,10 +51,9 @@ class ScaledSchedule(Schedule):
             trainable=False,
             name="learning_rate_scale",
         )
-        self.state = CallbackState(
-            initial_values=check_counters(counters), name="keras_lrs_state"
-        )
+        self.state = CallbackState(name="keras_lrs_state")
         self.state.scale = self.scale_variable
+        self.state.restore(check_counters(counters))
 
     @classmethod
     def scaled_by(cls, variable, schedule=1.0):
