@@ -36,7 +36,7 @@ class LearningRateMonitor(keras.callbacks.Callback):
     The scale of `ReduceLROnPlateau` is read at the start of each epoch (it
     changes only between epochs). A float rate changed by another callback
     in the middle of an epoch is not seen until the next write. The events
-    are encoded with NumPy (`keras_lrs.callbacks.events`) and need neither
+    are encoded with NumPy (`keras_lrs._plumbing.events`) and need neither
     TensorFlow nor the `tensorboard` package; `benchmarks/overhead.py`
     measures the time spent in this callback's hooks.
 
