@@ -150,11 +150,13 @@ def test_trains_inside_a_compiled_step(name):
 
 
 def _as_users_subclass(schedule):
-    """The same schedule, as an instance of a subclass defined outside
-    keras_lrs: one that may read variables, so that on torch Dynamo traces
+    """The same schedule, as an instance of a user's subclass that states it
+    may read variables (`reads_variables`), so that on torch Dynamo traces
     its formula instead of taking it whole."""
     cls = type(schedule)
-    users_class = type(cls.__name__, (cls,), {"__module__": __name__})
+    users_class = type(
+        cls.__name__, (cls,), {"__module__": __name__, "reads_variables": True}
+    )
     return users_class.from_config(schedule.get_config())
 
 
