@@ -4,6 +4,53 @@ import os
 
 import pytest
 
+# CI (`.ci/run`) runs the suite five times: on each backend of the newest
+# Keras, then on two older Keras versions. A test whose behaviour cannot
+# differ between those passes says so with a marker, and runs in one of them:
+#
+#   @pytest.mark.once            the same on every backend and Keras version:
+#                                runs in the first pass only (TensorFlow).
+#   @pytest.mark.once_per_keras  the same on every backend, maybe not on
+#                                every Keras: runs in the first pass of each
+#                                Keras version (also in the older ones).
+#
+# A pass says what it repeats in KERAS_LRS_CI_REPEAT: `backend` (the JAX and
+# PyTorch passes, on the same Keras as the first) or `keras` (the passes on
+# older Keras versions). Unset, as when the README's test command is run by
+# hand, every test runs.
+REPEATS = ("backend", "keras")
+MARKERS = {
+    "once": (
+        REPEATS,
+        "the same on every backend and Keras version: checked in CI's first "
+        "pass (TensorFlow, newest Keras)",
+    ),
+    "once_per_keras": (
+        ("backend",),
+        "the same on every backend: checked in CI's first pass on this Keras",
+    ),
+}
+
+
+def pytest_configure(config):
+    for name, (_, reason) in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {reason}")
+
+
+def pytest_collection_modifyitems(config, items):
+    repeat = os.environ.get("KERAS_LRS_CI_REPEAT", "")
+    if not repeat:
+        return
+    if repeat not in REPEATS:
+        raise pytest.UsageError(
+            f"KERAS_LRS_CI_REPEAT must be one of {', '.join(REPEATS)} or unset. "
+            f"Received: KERAS_LRS_CI_REPEAT={repeat!r}"
+        )
+    for item in items:
+        for name, (skipped_in, reason) in MARKERS.items():
+            if repeat in skipped_in and item.get_closest_marker(name):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
 
 @pytest.fixture
 def pyplot():
