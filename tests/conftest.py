@@ -32,12 +32,38 @@ MARKERS = {
 }
 
 
+# With `--dist loadscope`, pytest-xdist hands each worker a whole file when
+# it runs short of tests, in the collection's order; by default it sorts the
+# files by their number of tests first, so that a file of a few long tests
+# (a subprocess each) came last and ran alone at the end while the other
+# workers sat idle. The files that take longest start first instead (the
+# longest on PyTorch first), the others follow in their order.
+SLOWEST_FILES = (
+    "tests/optimizers/test_scheduled_optimizers.py",
+    "tests/test_benchmarks.py",
+    "tests/resume/test_swa_resume.py",
+    "tests/resume/test_resume.py",
+    "tests/schedules/test_properties.py",
+    "tests/test_example.py",
+    "tests/test_finder.py",
+    "tests/callbacks/test_swa.py",
+    "tests/distributed/test_distributed.py",
+)
+
+
 def pytest_configure(config):
     for name, (_, reason) in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {reason}")
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # the order made below
 
 
 def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return SLOWEST_FILES.index(path) if path in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
     repeat = os.environ.get("KERAS_LRS_CI_REPEAT", "")
     if not repeat:
         return
