@@ -4,7 +4,12 @@ none is over 300 lines."""
 import ast
 from pathlib import Path
 
+import pytest
+
 import keras_lrs
+
+# Read from the sources: the same on every backend and Keras.
+pytestmark = pytest.mark.once
 
 PACKAGE = Path(keras_lrs.__file__).parent
 MAX_LINES = 300

@@ -23,6 +23,7 @@ STEPS = np.array(
 cases = pytest.mark.parametrize("name", CASE_NAMES)
 
 
+@pytest.mark.once
 def test_cases_cover_every_public_schedule():
     covered = {type(make(name)).__name__ for name in CASE_NAMES}
     public = set(keras_lrs.schedules.__all__) - {"Schedule"}
@@ -102,6 +103,7 @@ def _installed_backends():
     return installed
 
 
+@pytest.mark.once_per_keras
 def test_same_values_on_every_backend():
     others = [b for b in _installed_backends() if b != keras.backend.backend()]
     if not others:
