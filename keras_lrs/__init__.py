@@ -4,7 +4,7 @@
 from keras_lrs import compat  # noqa: F401  isort: skip
 from keras_lrs import callbacks, optimizers, schedules
 from keras_lrs._plumbing.fit_lengths import size_schedules_to_fit
-from keras_lrs.batch_norm import update_batch_norm
+from keras_lrs.callbacks.swa_batch_norm import update_batch_norm
 from keras_lrs.finder import LRFinderResult, find_learning_rate
 from keras_lrs.plotting import plot_schedule
 from keras_lrs.saving import load_model

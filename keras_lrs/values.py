@@ -4,7 +4,7 @@ import numpy as np
 from keras import ops
 
 from keras_lrs.schedules.checks import MAX_STEP, check_steps
-from keras_lrs.schedules.lengths import resolve_lengths
+from keras_lrs.schedules.introspection import resolve_lengths
 
 
 def schedule_values(schedule, steps):

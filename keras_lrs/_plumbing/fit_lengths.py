@@ -14,16 +14,15 @@ unknown length with a schedule left to it stops at its start.
 """
 
 from keras_lrs import compat
-from keras_lrs.callbacks.optimizer_rates import rate_holders
-from keras_lrs.callbacks.scaled_schedule import ScaledSchedule
-from keras_lrs.schedules.lengths import lengths_left, resolve_lengths
+from keras_lrs._plumbing.rates import rate_holders
+from keras_lrs.schedules.introspection import lengths_left, resolve_lengths
 
 
 def size_schedules_to_fit(model, params):
     """Resolves the lengths left to the training in the model's optimizer
-    (its learning rates, inside the plateau's scale, and `keras_lrs.
-    optimizers`' hyperparameter schedules); compiles the step again if any
-    was."""
+    (its learning rates, a plateau's `ScaledSchedule` included, and
+    `keras_lrs.optimizers`' hyperparameter schedules); compiles the step
+    again if any was."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return
@@ -33,10 +32,7 @@ def size_schedules_to_fit(model, params):
     total = _total_steps(params)
     for holder in holders:
         rate = compat.held_rate(holder)
-        if isinstance(rate, ScaledSchedule):
-            rate.schedule = resolve_lengths(rate.schedule, total)  # keeps the scale
-        else:
-            compat.hold_rate(holder, resolve_lengths(rate, total))
+        compat.hold_rate(holder, resolve_lengths(rate, total))
         if hasattr(holder, "resolve_lengths"):
             holder.resolve_lengths(total)
     compat.rebuild_train_function(model)

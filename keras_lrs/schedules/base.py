@@ -15,7 +15,7 @@ from keras import ops
 
 from keras_lrs.schedules.checks import check_steps
 from keras_lrs.schedules.lengths import (
-    own_lengths_left,
+    is_left,
     resolve_length,
     resolved,
     unresolved_error,
@@ -35,7 +35,7 @@ class _ScheduleType(type):
     def __call__(cls, *args, **kwargs):
         schedule = super().__call__(*args, **kwargs)
         schedule._torch_graph_value = torch_graph_value(schedule)
-        schedule._lengths_left = bool(own_lengths_left(schedule))
+        schedule._lengths_left = bool(schedule.own_lengths_left())
         return schedule
 
 
@@ -49,9 +49,17 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
     elementwise, which is what lets `schedule_values` evaluate a whole curve at
     once.
 
+    `reads_variables` states whether `formula` may read a variable (its
+    value at a step may then change between calls); a subclass that does
+    sets it to True, and the code that needs a function of the step alone
+    (the torch graph, the callbacks' cache of values) asks it, through
+    `keras_lrs.schedules.introspection.reads_variables`.
+
     A length left to the training (`keras_lrs.schedules.lengths`) makes the
     schedule raise when called until `resolve` has given it a number.
     """
+
+    reads_variables = False
 
     def __init__(self, name=None):
         if name is not None and not isinstance(name, str):
@@ -74,12 +82,13 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
         return ops.cast(self.formula(step), "float32")
 
     def __getstate__(self):
-        state = dict(self.__dict__)
+        state = dict(vars(self))
         state.pop("_torch_graph_value", None)  # a function made for this object
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
         self._torch_graph_value = torch_graph_value(self)
 
     def formula(self, step):
@@ -101,6 +110,15 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
         """
         total_steps = check_steps("total_steps", total_steps)
         return resolved(self, total_steps, total_steps)
+
+    def own_lengths_left(self):
+        """{name: value} of this schedule's own lengths (its `*_steps`
+        arguments) left to the training: None or a fraction."""
+        return {
+            name: value
+            for name, value in self._arguments().items()
+            if name.endswith("_steps") and is_left(value)
+        }
 
     def _resolve(self, whole, rest):
         return type(self)(**self._resolved_arguments(whole, rest))

@@ -8,6 +8,11 @@ known: by `fit` when it starts, by `schedule_values` and the plots for a
 preview. A fraction is rounded to the nearest whole step (at least 1);
 "the rest" is what the schedule's own other lengths, and its combinator's
 (`Warmup`, `Sequential`), leave of the whole, so the pieces add up exactly.
+
+A wrapper resolves the schedule it wraps (`Schedule._resolved_arguments`
+forwards `whole` and `rest` to its nested schedules, in its own steps);
+callers ask `keras_lrs.schedules.introspection` (`lengths_left`,
+`resolve_lengths`), as they ask it of warmups.
 """
 
 import math
@@ -16,6 +21,7 @@ import numbers
 import numpy as np
 
 from keras_lrs.schedules.checks import check_steps
+from keras_lrs.schedules.introspection import lengths_left
 
 # The lengths that may be None: the one a schedule ends with.
 REST_OF_TRAINING = ("total_steps", "decay_steps", "stable_steps")
@@ -56,31 +62,6 @@ def is_left(value):
     return value is None or isinstance(value, float)
 
 
-def own_lengths_left(schedule):
-    """{name: value} of the schedule's own lengths left to the training."""
-    arguments = getattr(schedule, "_arguments", None)  # a keras_lrs Schedule's
-    if arguments is None:
-        return {}
-    return {
-        name: value
-        for name, value in arguments().items()
-        if name.endswith("_steps") and is_left(value)
-    }
-
-
-def lengths_left(schedule):
-    """Whether `schedule`, or one nested in it, has a length left to the
-    training (Keras's own schedules and constants never do)."""
-    if isinstance(schedule, (list, tuple)):
-        return any(map(lengths_left, schedule))
-    arguments = getattr(schedule, "_arguments", None)
-    if arguments is None:
-        return False
-    return bool(own_lengths_left(schedule)) or any(
-        map(lengths_left, arguments().values())
-    )
-
-
 def resolved(value, whole, rest):
     """`value` (a schedule, a constant or a list of them) with its lengths
     resolved: fractions of `whole` steps, None as `rest` steps."""
@@ -89,12 +70,6 @@ def resolved(value, whole, rest):
     if not lengths_left(value):
         return value
     return value._resolve(whole, rest)
-
-
-def resolve_lengths(schedule, total_steps):
-    """`schedule` (any, or a constant) sized to a `total_steps`-step
-    training: itself when no length is left to the training."""
-    return resolved(schedule, total_steps, total_steps)
 
 
 def resolve_length(schedule, name, value, whole, rest, minimum=1):
@@ -118,7 +93,7 @@ def resolve_length(schedule, name, value, whole, rest, minimum=1):
 
 def unresolved_error(schedule):
     """The error of a schedule called with lengths left to the training."""
-    left = ", ".join(f"{k}={v!r}" for k, v in own_lengths_left(schedule).items())
+    left = ", ".join(f"{k}={v!r}" for k, v in schedule.own_lengths_left().items())
     return ValueError(
         f"{type(schedule).__name__} has lengths left to the training ({left}) "
         "and was called before they were resolved. `model.fit` resolves "
