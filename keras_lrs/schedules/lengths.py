@@ -43,7 +43,7 @@ def check_length(name, value, minimum=1):
     try:
         return check_steps(name, value, minimum)
     except ValueError as error:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(
+        if isinstance(value, (bool, np.bool_, numbers.Integral)) or not isinstance(
             value, numbers.Real
         ) or math.isinf(value) or float(value).is_integer():
             raise  # Keras's wording: "must be > 0", "must be <= 2**31 - 1"

@@ -37,7 +37,10 @@ VALID = {
 
 # Kinds: "rate" (a number >= 0), "positive" (> 0, and normal in float32),
 # "factor" (in (0, 1]), "steps" (an integer >= 1), "steps_0" (>= 0),
-# "optional_steps" (None or steps), "bool", "name" (None or a string),
+# "optional_steps" (None or steps), "length" and "length_0" (steps >= 1 or
+# >= 0, or a fraction of the training in (0, 1)), "length_or_rest" and
+# "length_0_or_rest" (a length or None, the rest of training), "bool",
+# "name" (None or a string),
 # "schedule" (a schedule or a rate), "t_mul" (>= 1), "fraction" (in (0, 1)),
 # ("choice", values), and lists: "milestones" and "boundaries" (increasing
 # steps >= 0), "boundaries_1" (increasing steps >= 1), "values" (rates, one
@@ -53,27 +56,31 @@ KINDS = {
     ),
     s.PiecewiseConstant: dict(boundaries="boundaries", values="values"),
     s.ExponentialDecay: dict(
-        initial_learning_rate="rate", decay_steps="steps", decay_rate="factor",
+        initial_learning_rate="rate", decay_steps="length_or_rest",
+        decay_rate="factor",
         staircase="bool", min_learning_rate="rate",
     ),
     s.InverseTimeDecay: dict(  # a rate of decay >= 0, not a factor
-        initial_learning_rate="rate", decay_steps="steps", decay_rate="rate",
+        initial_learning_rate="rate", decay_steps="length_or_rest",
+        decay_rate="rate",
         staircase="bool",
     ),
     s.InverseSqrtDecay: dict(initial_learning_rate="rate", timescale="positive"),
     s.PolynomialDecay: dict(
-        initial_learning_rate="rate", decay_steps="steps",
+        initial_learning_rate="rate", decay_steps="length_or_rest",
         end_learning_rate="rate", power="rate", cycle="bool",
     ),
     s.CosineDecay: dict(
-        initial_learning_rate="rate", decay_steps="steps", end_learning_rate="rate"
+        initial_learning_rate="rate", decay_steps="length_or_rest",
+        end_learning_rate="rate",
     ),
     s.CosineRestarts: dict(
-        initial_learning_rate="rate", first_decay_steps="steps", t_mul="t_mul",
+        initial_learning_rate="rate", first_decay_steps="length", t_mul="t_mul",
         m_mul="factor", end_learning_rate="rate", cycle_limit="optional_steps",
     ),
     s.OneCycle: dict(
-        max_learning_rate="rate", total_steps="steps", pct_start="fraction",
+        max_learning_rate="rate", total_steps="length_or_rest",
+        pct_start="fraction",
         div_factor="positive", final_div_factor="positive",
         anneal_strategy=("choice", {"cos", "linear"}), three_phase="bool",
     ),
@@ -84,13 +91,14 @@ KINDS = {
         gamma="factor",
     ),
     s.WarmupStableDecay: dict(  # no warmup is allowed
-        peak_learning_rate="rate", warmup_steps="steps_0",
-        stable_steps="steps_0", decay_steps="steps", end_learning_rate="rate",
+        peak_learning_rate="rate", warmup_steps="length_0",
+        stable_steps="length_0_or_rest", decay_steps="length_or_rest",
+        end_learning_rate="rate",
         decay_shape=("choice", {"linear", "cosine", "sqrt"}),
         initial_learning_rate="rate",
     ),
     s.Warmup: dict(
-        schedule="schedule", warmup_steps="steps", initial_learning_rate="rate",
+        schedule="schedule", warmup_steps="length", initial_learning_rate="rate",
         shape=("choice", {"linear", "cosine", "exponential"}),
     ),
     s.Sequential: dict(schedules="schedules", boundaries="boundaries_1"),

@@ -578,6 +578,17 @@ BAD_STEPS_0 = (
 )
 BAD_STEPS = BAD_STEPS_0 | st.sampled_from([0, 0.0, -0.0, np.int64(0)])
 BAD_OPTIONAL_STEPS = BAD_STEPS.filter(lambda value: value is not None)
+
+
+def _not_a_fraction(value):
+    """Not a fraction of the training in (0, 1), which a length may be."""
+    return not (
+        isinstance(value, (float, np.floating)) and 0 < value < 1
+    )
+
+
+BAD_LENGTHS = BAD_STEPS.filter(_not_a_fraction)
+BAD_LENGTHS_0 = BAD_STEPS_0.filter(_not_a_fraction)
 BAD_FACTORS = (  # a factor may be tiny: 5e-324 is valid
     BAD_RATES
     | st.sampled_from([0, 0.0, -0.0])
@@ -658,6 +669,10 @@ def _bad_values(kind, valid):
         "steps": BAD_STEPS,
         "steps_0": BAD_STEPS_0,
         "optional_steps": BAD_OPTIONAL_STEPS,
+        "length": BAD_LENGTHS,
+        "length_0": BAD_LENGTHS_0,
+        "length_or_rest": BAD_LENGTHS.filter(lambda value: value is not None),
+        "length_0_or_rest": BAD_LENGTHS_0.filter(lambda value: value is not None),
         "bool": NOT_BOOLS,
         "name": NOT_NAMES,
         "schedule": BAD_SCHEDULES,

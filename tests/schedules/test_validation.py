@@ -40,6 +40,10 @@ def bad_examples(kind, valid):
         "steps": [0, *NOT_STEPS],
         "steps_0": NOT_STEPS,
         "optional_steps": [0, *NOT_STEPS[:-3], True],
+        "length": [0, 1.0 + 1e-9, *NOT_STEPS],
+        "length_0": [1.0 + 1e-9, *NOT_STEPS],
+        "length_or_rest": [0, 1.0 + 1e-9, *NOT_STEPS],  # None is valid
+        "length_0_or_rest": [1.0 + 1e-9, *NOT_STEPS],
         "bool": ["no", 1, None],
         "name": [3, b"name"],
         "schedule": ["cosine", -0.1, None],
