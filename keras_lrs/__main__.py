@@ -6,8 +6,9 @@
 SCHEDULE is a JSON config as `keras.optimizers.schedules.serialize` writes it
 (our classes by their registered name, e.g.
 `{"class_name": "keras_lrs>CosineDecay", "config": {...}}`, Keras's by their
-own), or the path of a file holding one. Bad input gives a one-line message
-and exit code 2.
+own), or the path of a file holding one. A schedule with lengths left to
+the training (None, fractions) is shown as an N-step training. Bad input
+gives a one-line message and exit code 2.
 """
 
 import json
@@ -18,6 +19,7 @@ import keras
 
 import keras_lrs
 from keras_lrs._command_line import OneLineErrorParser, checked, positive_int
+from keras_lrs.schedules.introspection import resolve_lengths
 
 
 class UsageError(Exception):
@@ -113,6 +115,8 @@ def plot(schedule, args):
 
 def table(schedule, args):
     steps = range(0, args.steps, args.every)
+    # Lengths left to the training: a training of --steps, every row or not.
+    schedule = resolve_lengths(schedule, args.steps)
     values = keras_lrs.schedule_values(schedule, list(steps))
     print("step\tlearning_rate")
     for step, value in zip(steps, values):

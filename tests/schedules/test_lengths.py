@@ -1,5 +1,8 @@
-"""Lengths left to the training: the arithmetic of `resolve`, previews and
-bad input. Backend-independent Python: run once, on TensorFlow."""
+"""Lengths left to the training: the arithmetic of `resolve`, what the
+wrappers forward, previews and bad input. Backend-independent Python: run
+once."""
+
+import json
 
 import keras
 import numpy as np
@@ -8,10 +11,11 @@ import pytest
 import keras_lrs
 from keras_lrs import schedules as S
 
-pytestmark = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow",
-    reason="pure Python arithmetic, the same on every backend: tested once",
-)
+from keras_lrs.__main__ import main
+from keras_lrs.callbacks import ScaledSchedule, SWASchedule
+from keras_lrs.schedules.introspection import lengths_left, resolve_lengths
+
+pytestmark = pytest.mark.once
 
 
 @pytest.mark.parametrize(
@@ -82,6 +86,41 @@ def test_preview_is_an_n_step_training():
         keras_lrs.schedule_values(S.Warmup(S.CosineDecay(1.0), 0.2), 10),
         keras_lrs.schedule_values(S.Warmup(S.CosineDecay(1.0, 8), 2), 10),
     )
+
+
+def test_plot_and_the_command_line_preview_an_n_step_training(capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    given = S.WarmupStableDecay(1.0, 0.1, None, 0.3)
+    written = S.WarmupStableDecay(1.0, 3, 18, 9)
+    ax = keras_lrs.plot_schedule(given, 30)
+    np.testing.assert_array_equal(
+        ax.get_lines()[0].get_ydata(), keras_lrs.schedule_values(written, 30)
+    )
+    config = json.dumps(keras.optimizers.schedules.serialize(given))
+    # Every 7th row of a 30-step training, not a training of 29 steps.
+    assert main(["table", config, "--steps", "30", "--every", "7"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    values = [float(row.split("\t")[1]) for row in rows]
+    expected = keras_lrs.schedule_values(written, [0, 7, 14, 21, 28])
+    np.testing.assert_allclose(values, expected, rtol=1e-7)
+
+
+def test_wrappers_forward_the_resolution():
+    scaled = ScaledSchedule(S.OneCycle(0.1), scale=0.5)
+    variable = scaled.scale_variable
+    assert lengths_left(scaled) and not lengths_left(S.OneCycle(0.1, 10))
+    # In place: the scale stays the variable the optimizer tracks.
+    assert resolve_lengths(scaled, 20) is scaled
+    assert scaled.scale_variable is variable
+    assert scaled.schedule.get_config() == S.OneCycle(0.1, 20).get_config()
+    phase = SWASchedule(S.CosineDecay(0.1), start_step=15, swa_learning_rate=0.01)
+    expected = SWASchedule(S.CosineDecay(0.1, 20), 15, 0.01)
+    assert resolve_lengths(phase, 20).get_config() == expected.get_config()
+    keras_schedule = keras.optimizers.schedules.CosineDecay(0.1, 10)
+    assert resolve_lengths(keras_schedule, 20) is keras_schedule
+    assert resolve_lengths(0.1, 20) == 0.1
 
 
 def test_an_unresolved_schedule_raises_when_called():
