@@ -348,13 +348,14 @@ def build_schedule(name, peak, plan):
         "exponential": lambda: schedules.ExponentialDecay(
             peak, plan.steps_per_epoch, decay_rate=0.01 ** (1 / plan.epochs)
         ),
-        "cosine": lambda: schedules.CosineDecay(peak, total, end),
+        # A length left out (None) is the rest of training: `fit` sizes it.
+        "cosine": lambda: schedules.CosineDecay(peak, end_learning_rate=end),
         "warmup_cosine": lambda: schedules.Warmup(
-            schedules.CosineDecay(peak, annealing_steps, end), warmup
+            schedules.CosineDecay(peak, end_learning_rate=end), warmup
         ),
         # The same curve; build_callbacks adds the plateau callback.
         "plateau": lambda: schedules.Warmup(
-            schedules.CosineDecay(peak, annealing_steps, end), warmup
+            schedules.CosineDecay(peak, end_learning_rate=end), warmup
         ),
         # Cycles of 1, 2 and 4 units fill the steps after the warmup.
         "cosine_restarts": lambda: schedules.Warmup(
@@ -367,14 +368,14 @@ def build_schedule(name, peak, plan):
             ),
             warmup,
         ),
-        "one_cycle": lambda: schedules.OneCycle(peak, total),
+        "one_cycle": lambda: schedules.OneCycle(peak),
         "cyclical": lambda: schedules.Cyclical(
             peak / 10, peak, step_size_up=plan.steps_per_epoch // 2
         ),
         "wsd": lambda: schedules.WarmupStableDecay(
             peak,
             warmup,
-            stable_steps=total - warmup - decay_steps,
+            stable_steps=None,
             decay_steps=decay_steps,
             decay_shape="sqrt",
         ),
