@@ -9,6 +9,13 @@ preview. A fraction is rounded to the nearest whole step (at least 1);
 "the rest" is what the schedule's own other lengths, and its combinator's
 (`Warmup`, `Sequential`), leave of the whole, so the pieces add up exactly.
 
+The whole is counted in the steps Keras calls a schedule with: batches,
+even under `gradient_accumulation_steps=A` (Keras's optimizer docstring:
+schedules "look at 'real' iterations value"), where update `k` applies the
+schedule at batch `k*A + A - 1`. `fit` resolves to `epochs *
+steps_per_epoch` batches so that the schedule ends at the last update;
+the number of updates (batches / A) would end it at the first 1/A.
+
 A wrapper resolves the schedule it wraps (`Schedule._resolved_arguments`
 forwards `whole` and `rest` to its nested schedules, in its own steps);
 callers ask `keras_lrs.schedules.introspection` (`lengths_left`,
