@@ -18,12 +18,12 @@ from keras_lrs.callbacks import (
 from keras_lrs.schedules.introspection import lengths_left
 from tests.callbacks.helpers import ones, rate_recording_model
 
-BATCHES = 5  # per epoch: 40 samples, batches of 8
+BATCHES = 6  # per epoch: 48 samples, batches of 8 (steps_per_execution 2 divides it)
 
 
 def _data():
     rng = np.random.default_rng(0)
-    return rng.random((40, 3), "float32"), rng.random((40, 1), "float32")
+    return rng.random((48, 3), "float32"), rng.random((48, 1), "float32")
 
 
 def _model(schedule, accumulation=None, steps_per_execution=1):
@@ -45,20 +45,20 @@ def _fit(model, epochs=3, initial_epoch=0, callbacks=()):
     return [np.array(w) for w in model.get_weights()]
 
 
-CASES = [
-    (S.OneCycle(0.1), S.OneCycle(0.1, 15)),
-    (S.Warmup(S.CosineDecay(0.1), 0.2), S.Warmup(S.CosineDecay(0.1, 12), 3)),
-    (
-        S.WarmupStableDecay(0.1, 0.2, None, 0.4),
-        S.WarmupStableDecay(0.1, 3, 6, 6),
-    ),
-]
+ONE_CYCLE = (S.OneCycle(0.1), S.OneCycle(0.1, 18))
+WARMUP = (S.Warmup(S.CosineDecay(0.1), 0.2), S.Warmup(S.CosineDecay(0.1, 14), 4))
+WSD = (S.WarmupStableDecay(0.1, 0.2, None, 0.4), S.WarmupStableDecay(0.1, 4, 7, 7))
 
 
-@pytest.mark.parametrize("given, written", CASES)
+# Each schedule as `fit` trains it; gradient accumulation (3) and
+# `steps_per_execution` (2) with the schedule of three lengths (the
+# arithmetic of every family's resolution is tested once, in
+# tests/schedules/test_lengths.py).
 @pytest.mark.parametrize(
-    "accumulation, steps_per_execution",
-    [(None, 1), (None, 2), (3, 1)],
+    "given, written, accumulation, steps_per_execution",
+    [(*ONE_CYCLE, None, 1), (*WARMUP, None, 1), (*WSD, None, 1),
+     (*WSD, None, 2), (*WSD, 3, 1)],
+    ids=["one_cycle", "warmup", "wsd", "wsd-steps_per_execution", "wsd-accumulation"],
 )
 def test_fit_trains_as_the_schedule_written_with_integers(
     given, written, accumulation, steps_per_execution
@@ -70,6 +70,8 @@ def test_fit_trains_as_the_schedule_written_with_integers(
     reference = _fit(_model(written, accumulation, steps_per_execution))
     held = sized_model.optimizer._learning_rate
     assert held.get_config() == written.get_config()
+    batches = compat.batch_counter(sized_model.optimizer)
+    assert int(keras.ops.convert_to_numpy(batches)) == 3 * BATCHES
     for a, b in zip(sized, reference):
         np.testing.assert_array_equal(a, b)
 
@@ -152,7 +154,7 @@ def test_the_range_test_leaves_the_schedule_unresolved():
     keras_lrs.find_learning_rate(model, x, y, batch_size=8, num_steps=3, verbose=0)
     assert compat.held_rate(model.optimizer) is cycle and lengths_left(cycle)
     trained = _fit(model)
-    for a, b in zip(trained, _fit(_model(S.OneCycle(0.1, 15)))):
+    for a, b in zip(trained, _fit(_model(S.OneCycle(0.1, 18)))):
         np.testing.assert_array_equal(a, b)
 
 
@@ -161,7 +163,7 @@ def test_momentum_schedule_follows_the_same_length():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(keras_lrs.optimizers.SGD(cycle, momentum=cycle.momentum_schedule()), "mse")
     _fit(model)
-    assert model.optimizer.momentum.get_config() == S.OneCycleMomentum(15).get_config()
+    assert model.optimizer.momentum.get_config() == S.OneCycleMomentum(18).get_config()
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -220,7 +222,7 @@ def test_backup_and_restore_keeps_the_lengths(tmp_path):
              callbacks=[backup, _Interrupt()])
     model = _model(S.Warmup(S.CosineDecay(0.1), 0.2))
     resumed = _fit(model, epochs=4, callbacks=[backup, rates])
-    assert model.optimizer._learning_rate.warmup_steps == 4
+    assert model.optimizer._learning_rate.warmup_steps == 5  # 0.2 * 24
     _assert_resumed(resumed, rates, whole, whole_rates)
 
 
