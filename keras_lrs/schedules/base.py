@@ -113,11 +113,14 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
 
     def own_lengths_left(self):
         """{name: value} of this schedule's own lengths (its `*_steps`
-        arguments) left to the training: None or a fraction."""
+        arguments) left to the training: None or a fraction. Reads those
+        arguments alone (not a `ScaledSchedule`'s variable)."""
+        names = inspect.signature(type(self).__init__).parameters
+        lengths = [name for name in names if name.endswith("_steps")]
         return {
-            name: value
-            for name, value in self._arguments().items()
-            if name.endswith("_steps") and is_left(value)
+            name: getattr(self, name)
+            for name in lengths
+            if is_left(getattr(self, name))
         }
 
     def _resolve(self, whole, rest):
