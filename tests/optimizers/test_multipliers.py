@@ -161,3 +161,46 @@ def test_layer_decay_flattens_nested_models():
 def test_layer_decay_bad_decay(decay):
     with pytest.raises(ValueError, match="Argument `decay` must be in"):
         optimizers.layer_decay(_backbone_model(), decay)
+
+
+def test_the_train_function_is_traced_once():
+    from tests.optimizers.test_scheduled_optimizers import CountingSchedule, _compilations
+
+    thaw = CountingSchedule(THAW)
+    if BACKEND == "torch":
+        thaw = THAW  # Dynamo guards on the counter it sees change: count graphs.
+    model = _model(optimizers.AdamW(0.01, learning_rate_multipliers={".*kernel": thaw}))
+    _fit(model)
+    if BACKEND == "torch":
+        compiled = _compilations()
+        _fit(model, epochs=3, initial_epoch=1)
+        assert _compilations() == compiled
+        return
+    calls = thaw.calls
+    assert calls >= 1
+    _fit(model, epochs=3, initial_epoch=1)
+    assert thaw.calls == calls
+
+
+@pytest.mark.parametrize("setting", ["mixed_float16", "accumulation"])
+def test_a_multiplier_of_2_is_twice_the_rate(setting):
+    """Under a LossScaleOptimizer and with gradient accumulation, {".*": 2}
+    at rate r trains as Keras's optimizer at rate 2r."""
+    kwargs = {}
+    if setting == "accumulation":
+        if "gradient_accumulation_steps" not in keras.optimizers.SGD().get_config():
+            pytest.skip(f"Keras {keras.__version__} has no gradient accumulation")
+        kwargs = dict(gradient_accumulation_steps=3)
+    policy = keras.config.dtype_policy()
+    if setting == "mixed_float16":
+        keras.config.set_dtype_policy("mixed_float16")
+    try:
+        ours = _fit(_model(optimizers.SGD(
+            0.01, momentum=0.9, learning_rate_multipliers={".*": 2.0}, **kwargs)))
+        theirs = _fit(_model(keras.optimizers.SGD(0.02, momentum=0.9, **kwargs)))
+    finally:
+        keras.config.set_dtype_policy(policy)
+    if setting == "mixed_float16":
+        assert isinstance(ours.optimizer, keras.optimizers.LossScaleOptimizer)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
