@@ -21,20 +21,8 @@ MULTIPLIERS = {".*kernel": THAW, ".*bias": 3.0}
 
 
 def _reference(rule, lr, h, epochs=2, **options):
-    """numpy_rules.reference_weights with each parameter's rate multiplied."""
-    x, y = (a.astype("f8") for a in numpy_rules.data())
-    params = [np.ones((FEATURES, 1)), np.zeros(1)]
-    slots = [{}, {}]
-    total = STEPS * epochs
-    scales = [numpy_rules.values(THAW, total), np.full(total, 3.0)]
-    for t in range(total):
-        i = t % STEPS
-        xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
-        error = xb @ params[0] + params[1] - yb
-        grads = [2 * xb.T @ error / BATCH, 2 * error.sum(0) / BATCH]
-        for p, g, s, scale in zip(params, grads, slots, scales):
-            rule(p, g, s, t, lr * scale[t], h, **options)
-    return params
+    """numpy_rules' loop with each parameter's rate multiplied."""
+    return _reference_with_base(rule, np.full(STEPS * epochs, lr), h, epochs, **options)
 
 
 _CASES = {
@@ -204,3 +192,51 @@ def test_a_multiplier_of_2_is_twice_the_rate(setting):
         assert isinstance(ours.optimizer, keras.optimizers.LossScaleOptimizer)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_plateau_lowers_every_group_alike():
+    import keras_lrs
+
+    plateau = keras_lrs.callbacks.ReduceLROnPlateau(
+        monitor="loss", factor=0.5, patience=0, min_delta=1e9
+    )
+    model = _model(optimizers.SGD(0.02, momentum=0.9,
+                                  learning_rate_multipliers=MULTIPLIERS))
+    _fit(model, epochs=3, callbacks=[plateau])
+    # min_delta=1e9: every epoch after the first is a plateau; the third
+    # runs at half the rate, in both groups.
+    want = _reference_with_base(
+        numpy_rules.sgd, np.repeat([0.02, 0.02, 0.01], STEPS),
+        {"momentum": 0.9, "weight_decay": 0.0}, epochs=3)
+    for got, w in zip(model.get_weights(), want):
+        np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
+
+
+def _reference_with_base(rule, base, h, epochs, **options):
+    """The Dense(1) layer's weights after `rule` with the base rate
+    `base[t]` times each parameter's multiplier."""
+    x, y = (a.astype("f8") for a in numpy_rules.data())
+    params, slots = [np.ones((FEATURES, 1)), np.zeros(1)], [{}, {}]
+    total = STEPS * epochs
+    scales = [numpy_rules.values(THAW, total), np.full(total, 3.0)]
+    for t in range(total):
+        i = t % STEPS
+        xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
+        error = xb @ params[0] + params[1] - yb
+        grads = [2 * xb.T @ error / BATCH, 2 * error.sum(0) / BATCH]
+        for p, g, s, scale in zip(params, grads, slots, scales):
+            rule(p, g, s, t, base[t] * scale[t], h, **options)
+    return params
+
+
+def test_save_reload_and_continue(tmp_path):
+    make = lambda: optimizers.AdamW(0.01, weight_decay=0.05,  # noqa: E731
+                                    learning_rate_multipliers=MULTIPLIERS)
+    uninterrupted = _fit(_model(make()), epochs=2)
+    model = _fit(_model(make()))
+    model.save(tmp_path / "model.keras")
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert model.optimizer.learning_rate_multipliers.keys() == MULTIPLIERS.keys()
+    _fit(model, epochs=2, initial_epoch=1)
+    for a, b in zip(model.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
