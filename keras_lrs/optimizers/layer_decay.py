@@ -18,9 +18,12 @@ def layer_decay(model, decay):
     ELECTRA's and BEiT's fine-tuning (Clark et al., 2020; Bao et al., 2021)
     and timm's `param_groups_layer_decay`.
 
-    >>> multipliers = layer_decay(model, 0.7)
-    >>> optimizer = keras_lrs.optimizers.AdamW(
-    ...     1e-3, learning_rate_multipliers=multipliers)
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+    ...     8, name="body"), keras.layers.Dense(2, name="head")])
+    >>> multipliers = keras_lrs.optimizers.layer_decay(model, 0.7)
+    >>> list(multipliers.values())
+    [0.7, 1.0]
 
     Args:
         model: a built Keras model.
