@@ -504,7 +504,7 @@ def epoch_scalars(log_dir):
     `log_dir/train`), through keras_lrs's own event writer."""
     import keras
 
-    from keras_lrs.callbacks.events import EventFile
+    from keras_lrs._plumbing.events import EventFile
 
     class EpochScalars(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

@@ -3,7 +3,7 @@
 # First: under Keras 2 or an older Keras 3, a clear ImportError.
 from keras_lrs import compat  # noqa: F401  isort: skip
 from keras_lrs import callbacks, optimizers, schedules
-from keras_lrs.batch_norm import update_batch_norm
+from keras_lrs.callbacks.swa_batch_norm import update_batch_norm
 from keras_lrs.finder import LRFinderResult, find_learning_rate
 from keras_lrs.plotting import plot_schedule
 from keras_lrs.saving import load_model

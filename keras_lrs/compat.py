@@ -18,6 +18,16 @@ between those versions that matters to it, is here and nowhere else:
 - `keras.Variable`: in Keras 3.3 the exported name is not a base class of
   the backend's variables, so `isinstance` needs the real base class.
 - `Layer._flatten_layers`: a model's layers, nested ones included.
+- SGD's `momentums` / RMSprop's `_momentums` and
+  `optimizer._get_variable_index`: a variable's momentum slot.
+- `model.train_function`: reset so that the next `fit` compiles its train
+  step again (`reset_train_function`).
+- Attributes set past a Keras object's `__setattr__`, which tracks what it
+  is given (`set_untracked`, `untracked`, `untracked_set`), and an
+  optimizer's own `save_own_variables` / `load_own_variables`
+  (`override_saving`).
+- The class a Keras optimizer class builds on the running backend (its
+  `__new__` swaps in a fused class on PyTorch).
 - The list of callbacks that `fit` runs (`keras.callbacks.CallbackList`'s
   public `callbacks` attribute), found from a callback in it.
 
@@ -174,6 +184,62 @@ def metric_direction(model, name):
             if metric.name == name and hasattr(metric, "_direction"):
                 direction = "max" if metric._direction == "up" else "min"
     return direction
+def momentum_slots(optimizer, variables):
+    """The momentum slot of each of `variables` in SGD (`momentums`) or
+    RMSprop (`_momentums`)."""
+    slots = getattr(optimizer, "momentums", None)
+    if slots is None:
+        slots = optimizer._momentums
+    return [slots[optimizer._get_variable_index(v)] for v in variables]
+
+
+def reset_train_function(model):
+    """Makes the next `fit` compile the train step again, with what the
+    optimizer holds now (a new schedule object)."""
+    model.train_function = None
+
+
+# --- attributes past Keras's tracking ---------------------------------------
+
+
+def set_untracked(obj, name, value):
+    """Sets `obj.name` as it is: a Keras object's `__setattr__` would track
+    the variables in it (and wrap a list or a dict)."""
+    obj.__dict__[name] = value
+
+
+def untracked(obj, name, default=None):
+    """`obj.name` if set by `set_untracked` (or on the instance), else
+    `default`; never the class's attribute."""
+    return obj.__dict__.get(name, default)
+
+
+@contextlib.contextmanager
+def untracked_set(obj, values):
+    """Sets the attributes in `values` (`set_untracked`) for the block,
+    then puts back those they replaced."""
+    saved = {name: obj.__dict__[name] for name in values}
+    obj.__dict__.update(values)
+    try:
+        yield
+    finally:
+        obj.__dict__.update(saved)
+
+
+def override_saving(optimizer, save_own_variables, load_own_variables):
+    """Makes this optimizer (not its class) save and load its variables
+    with the given functions of a store; once: False if it already does."""
+    if "save_own_variables" in optimizer.__dict__:
+        return False
+    set_untracked(optimizer, "save_own_variables", save_own_variables)
+    set_untracked(optimizer, "load_own_variables", load_own_variables)
+    return True
+
+
+def backend_class(keras_class):
+    """The class `keras_class(...)` builds on the running backend: on
+    PyTorch, Keras's `__new__` swaps its optimizers for fused ones."""
+    return type(keras_class.__new__(keras_class))
 
 
 # --- the callbacks of a fit -------------------------------------------------

@@ -9,8 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_lrs import compat
-from keras_lrs.callbacks.optimizer_rates import rate_holders
-from keras_lrs.callbacks.rate_cache import current_rate
+from keras_lrs._plumbing.rates import OptimizerRates, rate_holders
 from keras_lrs.schedules.checks import (
     check_choice,
     check_in,
@@ -186,7 +185,7 @@ def find_learning_rate(
     # One multiplier of every optimizer's rate with a MultiOptimizer; for
     # one optimizer its rate itself (the multiplier of 1).
     multipliers = (
-        [current_rate(holder) for holder in holders]
+        OptimizerRates(optimizer).current_values()
         if compat.is_multi_optimizer(optimizer)
         else [1.0]
     )
@@ -211,7 +210,7 @@ def find_learning_rate(
                 Warmup(end * multiplier, num_steps - 1, start * multiplier, shape=mode),
             )
             compat.batch_counter(holder).assign(0)
-        model.train_function = None
+        compat.reset_train_function(model)
         progress = None
         if verbose:
             # Stateful: show each step's own loss, not a running mean.
@@ -242,7 +241,7 @@ def find_learning_rate(
         model.steps_per_execution = saved_steps_per_execution
         _assign_all(model.variables, saved_weights)
         _assign_all(optimizer.variables, saved_optimizer)
-        model.train_function = None
+        compat.reset_train_function(model)
     count = len(losses)
     return LRFinderResult(
         learning_rates=rates[:count].astype("float64"),

@@ -4,7 +4,7 @@ import zipfile
 
 import keras
 
-from keras_lrs.callbacks.averaging_state import averaging_state
+from keras_lrs.callbacks.swa_average import averaging_state
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):

@@ -180,6 +180,9 @@ def test_overhead_call_by_call_tiny_run(tmp_path):
     assert header.endswith(", sgd, call by call |")
 
 
+# The rounds loop is the same code on every backend, whose timing the tiny
+# runs above check.
+@pytest.mark.once
 def test_overhead_time_limit_stops_starting_rounds(tmp_path):
     out = tmp_path / "overhead.json"
     result = run_script(
@@ -196,6 +199,7 @@ def test_overhead_time_limit_stops_starting_rounds(tmp_path):
     assert f"rounds={rounds} " in result.stdout
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -211,6 +215,7 @@ def test_overhead_bad_input(args, message):
     )
 
 
+@pytest.mark.once
 def test_overhead_unknown_configuration():
     result = run_script(OVERHEAD, "--configurations", "no such")
     # The names come from the schedule cases, built with Keras, whose backend
@@ -304,6 +309,7 @@ def test_overhead_sync_batch_ends():
     assert (threads[False] == {threading.current_thread()}) == loop_thread, threads
 
 
+@pytest.mark.once
 def test_overhead_table_names_the_batch_ends():
     overhead_table = import_script(OVERHEAD_TABLE)
     documents = [
@@ -319,6 +325,7 @@ def test_overhead_table_names_the_batch_ends():
     assert lines[2] == "| float rate (two models), µs per step | 80 µs | 80 µs |"
 
 
+@pytest.mark.once
 def test_overhead_sync_batch_ends_is_for_epochs():
     result = run_script(OVERHEAD, "--timing", "call", "--sync-batch-ends")
     assert_one_line_usage_error(
@@ -354,6 +361,7 @@ def _cell(row):
     ).rstrip()
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "interval, target, expected",
     [
@@ -370,6 +378,7 @@ def test_overhead_verdict(interval, target, expected):
     assert overhead.verdict(interval, target) == expected
 
 
+@pytest.mark.once
 def test_overhead_targets():
     overhead = import_script(OVERHEAD)
     with tempfile.TemporaryDirectory() as log_dir:
@@ -410,6 +419,7 @@ def test_schedule_call_tiny_run(tmp_path):
         assert row["median_us_per_call"] == sorted(samples)[1]
 
 
+@pytest.mark.once
 def test_schedule_call_rejects_no_calls():
     result = run_script(SCRIPTS["schedule_call"], "--calls", 0)
     assert_one_line_usage_error(
@@ -475,6 +485,7 @@ def test_gpu_run_stops_a_part_at_the_budget_and_skips_the_rest(
     assert "=== env: skipped, the budget is spent" in log
 
 
+@pytest.mark.once
 def test_gpu_run_rejects_an_unknown_part(tmp_path):
     result = run_gpu_script(tmp_path, "example", "benchmark")
     assert result.returncode == 2

@@ -15,6 +15,10 @@ import keras_lrs
 from keras_lrs.__main__ import main
 from keras_lrs._cases import CASE_NAMES, make
 
+# The command line: its parsing, Keras deserialization and printing; the
+# values themselves are checked on each backend in tests/schedules/.
+pytestmark = pytest.mark.once_per_keras
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -27,6 +27,7 @@ from keras import ops
 import keras_lrs
 from keras_lrs import schedules as lrs
 from keras_lrs.callbacks import ReduceLROnPlateau, StochasticWeightAveraging
+from tests.rate_tolerance import RTOL, assert_rates_close
 
 torch = pytest.importorskip("torch")
 from torch.optim import lr_scheduler, swa_utils
@@ -40,21 +41,10 @@ KERAS = keras.optimizers.schedules
 LR = 0.1
 STEPS_PER_EPOCH = 4
 EPOCHS = 12
-RTOL = 1e-6
-# Our values are float32: near a rate of 0 (the end of a cosine) their
-# rounding, ~1e-7 of the largest rate, is large relative to the value.
-ATOL_PER_UNIT_RATE = 1e-7
 
 
 def assert_same(ours, reference, form):
-    reference = np.asarray(reference, dtype=np.float64)
-    np.testing.assert_allclose(
-        ours,
-        reference,
-        rtol=RTOL,
-        atol=ATOL_PER_UNIT_RATE * np.max(np.abs(reference)),
-        err_msg=form,
-    )
+    assert_rates_close(ours, reference, err_msg=form)
 
 
 # --- our side ---------------------------------------------------------------

@@ -192,6 +192,7 @@ def test_small_run_writes_table_json_and_plot(tmp_path):
     assert png_size(out / "compare_schedules.png") == (1200, 500)
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -28,6 +28,9 @@ import pytest
 import keras_lrs
 from docs.browser import CHROME_NAMES, browser, serve_directory, wait_for_images
 
+# The site is built from the sources, whatever the backend or Keras.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMULA = "end + (peak_i - end) * (1 + cos(pi * r)) / 2"  # CosineRestarts's docstring
 COSINE_RESTARTS = "keras_lrs.schedules.CosineRestarts"

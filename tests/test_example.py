@@ -174,6 +174,7 @@ def write_label_out_of_range(data_dir):
     write_idx(data_dir / "t10k-labels-idx1-ubyte.gz", np.array([0, 10]))
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "break_data, message",
     [
@@ -195,6 +196,7 @@ def test_bad_data_is_one_line_and_exit_code_2(
     scripts.assert_one_line_usage_error(result, SCRIPT, message)
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "args, message",
     [

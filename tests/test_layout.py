@@ -4,7 +4,12 @@ none is over 300 lines."""
 import ast
 from pathlib import Path
 
+import pytest
+
 import keras_lrs
+
+# Read from the sources: the same on every backend and Keras.
+pytestmark = pytest.mark.once
 
 PACKAGE = Path(keras_lrs.__file__).parent
 MAX_LINES = 300
@@ -62,3 +67,56 @@ def test_no_module_is_over_300_lines():
         if len(path.read_text().splitlines()) > MAX_LINES
     }
     assert not long, long
+
+
+# Keras's internals, touched in `keras_lrs/compat.py` only: these attribute
+# names anywhere, and assignments to an object's saving hooks.
+_INTERNAL_ATTRIBUTES = {
+    "train_function",
+    "__dict__",
+    "__new__",
+    "_learning_rate",
+    "_iterations",
+    "_track_variable",
+    "_untrack_variable",
+    "_flatten_layers",
+    "_get_variable_index",
+    "_momentums",
+}
+_SAVING_HOOKS = {"save_own_variables", "load_own_variables"}
+
+
+def keras_internals(source):
+    """(line, what) of each touch of a Keras internal in `source`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute):
+            continue
+        if node.attr in _INTERNAL_ATTRIBUTES:
+            found.append((node.lineno, node.attr))
+        elif node.attr in _SAVING_HOOKS and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.append((node.lineno, f"{node.attr} assigned"))
+    return found
+
+
+def test_keras_internals_are_touched_in_compat_only():
+    touches = {
+        name: keras_internals(path.read_text())
+        for name, path in _modules().items()
+        if name != "keras_lrs.compat"
+    }
+    assert not {name: found for name, found in touches.items() if found}
+
+
+def test_the_internals_check_finds_a_planted_touch():
+    planted = [
+        "model.train_function = None",
+        "optimizer.__dict__['save_own_variables'] = save",
+        "optimizer.__dict__.update(values)",
+        "optimizer.load_own_variables = load",
+        "cls = type(keras_class.__new__(keras_class))",
+        "rate = optimizer._learning_rate",
+    ]
+    for line in planted:
+        assert keras_internals(f"def f():\n    {line}\n"), line
+    assert not keras_internals("def f(model):\n    compat.reset_train_function(model)\n")

@@ -11,6 +11,10 @@ import keras_lrs
 from keras_lrs import schedules as s
 
 
+# Matplotlib drawing values that tests/schedules/ checks on each backend.
+pytestmark = pytest.mark.once_per_keras
+
+
 def _schedule():
     return s.Warmup(s.CosineDecay(0.1, 40, end_learning_rate=0.001), 10)
 

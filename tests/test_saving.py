@@ -101,6 +101,7 @@ def test_fresh_process_loads_with_import_only(tmp_path):
     assert float(learning_rate) == _learning_rate(model)
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("version", ["2.15.0", "3.2.1"])
 def test_import_needs_keras_3_3(version):
     # A process whose Keras says it is an older one, as Keras 2 (tf_keras's

@@ -4,6 +4,9 @@ import pytest
 
 from tests.scripts import SCRIPTS, run_script
 
+# argparse's help of our scripts: the same on every backend and Keras.
+pytestmark = pytest.mark.once
+
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_help(name):

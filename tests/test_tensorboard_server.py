@@ -26,6 +26,10 @@ from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import LearningRateMonitor  # noqa: E402
 from tests.callbacks.helpers import ones, rate_recording_model  # noqa: E402
 
+# Our event writer's bytes, served by TensorBoard: written alike on every
+# backend, whose own events test_monitor.py reads back on each.
+pytestmark = pytest.mark.once
+
 EPOCHS = 3
 STEPS_PER_EPOCH = 10  # not a multiple of steps_per_execution=4
 SERVER_TIMEOUT = 60  # seconds, for the server to start and load the logs

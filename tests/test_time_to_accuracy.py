@@ -87,6 +87,7 @@ def test_time_to_accuracy_tiny_run(tmp_path):
         assert f"{summary['final_test_accuracy']:.4f}" in row
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -110,6 +111,7 @@ def test_time_to_accuracy_bad_input(tmp_path, args, message):
     assert_one_line_usage_error(result, TIME_TO_ACCURACY, message)
 
 
+@pytest.mark.once
 def test_time_to_accuracy_more_images_than_the_data():
     data_dir = fashion_mnist_dir()
     result = run_script(
@@ -122,6 +124,7 @@ def test_time_to_accuracy_more_images_than_the_data():
     ]
 
 
+@pytest.mark.once
 def test_defaults_follow_the_example(time_to_accuracy):
     full = time_to_accuracy.parse_args([])
     assert full.schedules == ("constant", "warmup_cosine", "one_cycle", "wsd")
@@ -137,6 +140,7 @@ def test_defaults_follow_the_example(time_to_accuracy):
     assert chosen.thresholds == (0.5,)
 
 
+@pytest.mark.once
 def test_results_are_kept_when_a_later_schedule_fails(
     time_to_accuracy, tmp_path, monkeypatch, capsys,
 ):
@@ -191,6 +195,7 @@ def made_up_epochs(accuracies):
     ]
 
 
+@pytest.mark.once
 def test_summary_takes_the_first_epoch_at_or_above_each_threshold(
     time_to_accuracy,
 ):

@@ -6,15 +6,8 @@ import time
 import keras
 import numpy as np
 
-from keras_lrs.callbacks.events import EventFile
-from keras_lrs.callbacks.optimizer_rates import (
-    current_step,
-    rate_holder,
-    rate_holders,
-    rate_names,
-    schedule_and_scale,
-)
-from keras_lrs.callbacks.rate_cache import applied_rates, current_rate
+from keras_lrs._plumbing.events import EventFile
+from keras_lrs._plumbing.rates import OptimizerRates, Rate, current_step, rate_holder
 from keras_lrs.schedules.checks import check_bool, check_choice
 
 
@@ -89,15 +82,12 @@ class LearningRateMonitor(keras.callbacks.Callback):
             self._writer = EventFile(os.path.join(self.log_dir, "train"))
 
     def on_epoch_begin(self, epoch, logs=None):
-        optimizer = self.model.optimizer
-        self._written_until = current_step(optimizer)
-        self._last_write = time.monotonic()
         # The plateau's scale changes only between epochs, so it is read
         # here; a float rate another callback changes mid-epoch is seen at
         # the next write.
-        self._epoch_rates = [
-            schedule_and_scale(holder) for holder in rate_holders(optimizer)
-        ]
+        self._epoch_rates = OptimizerRates(self.model.optimizer)
+        self._written_until = self._epoch_rates.step
+        self._last_write = time.monotonic()
 
     def on_train_batch_begin(self, batch, logs=None):
         # A batch's begin, not its end: overriding `on_train_batch_end` would
@@ -110,13 +100,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
         self._writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
-        optimizer = self.model.optimizer
-        step = current_step(optimizer)
-        values = {
-            name: current_rate(holder, step)
-            for name, holder in zip(rate_names(optimizer), rate_holders(optimizer))
-        }
-        for tag, points in self._hyperparameters(np.array([step])).items():
+        rates = OptimizerRates(self.model.optimizer)
+        step = rates.step
+        values = rates.current()
+        for tag, points in self._hyperparameters(rates, np.array([step])).items():
             values[tag] = float(points[0])
         if logs is not None:
             logs.update(values)
@@ -141,28 +128,24 @@ class LearningRateMonitor(keras.callbacks.Callback):
         if end <= self._written_until:
             return
         steps = np.arange(self._written_until, end)
-        optimizer = self.model.optimizer
         # The rate of a step is the one its update applies: under
         # `gradient_accumulation_steps=A`, update `k` applies the schedule at
         # `k*A + A - 1` (the batch count Keras calls it with); under a
         # `LossScaleOptimizer`, the inner optimizer's rate.
-        for name, holder, rate in zip(
-            rate_names(optimizer), rate_holders(optimizer), self._epoch_rates
-        ):
-            rates = applied_rates(holder, steps, rate)
-            self._writer.write_scalars(name, steps, rates)
-        for tag, points in self._hyperparameters(steps).items():
+        for rate in self._epoch_rates:
+            self._writer.write_scalars(rate.name, steps, rate.at(steps))
+        for tag, points in self._hyperparameters(self._epoch_rates, steps).items():
             self._writer.write_scalars(tag, steps, points)
         self._written_until = end
 
-    def _hyperparameters(self, steps):
+    def _hyperparameters(self, rates, steps):
         """{tag: values at updates `steps`} of the logged hyperparameters
-        (with a MultiOptimizer, `momentum_{name}` per optimizer, as the
-        rates are named)."""
-        optimizer = self.model.optimizer
+        of the holders of `rates` (with a MultiOptimizer, `momentum_{name}`
+        per optimizer, as the rates are named)."""
         values = {}
-        for name, holder in zip(rate_names(optimizer), rate_holders(optimizer)):
-            suffix = name[len("learning_rate"):]
+        for rate in rates:
+            holder = rate.holder
+            suffix = rate.name[len("learning_rate"):]
             if self.log_momentum:
                 values["momentum" + suffix] = _hyperparameter(holder, _MOMENTA, steps)
             if self.log_weight_decay:
@@ -184,7 +167,7 @@ def _hyperparameter(holder, names, steps):
     schedules = getattr(holder, "_hyperparameter_schedules", {})
     for name in names:
         if name in schedules:
-            return applied_rates(holder, steps, (schedules[name], 1.0))
+            return Rate(holder, schedules[name]).at(steps)
         value = getattr(holder, name, None)
         if name == "weight_decay" and value is None:
             value = 0.0

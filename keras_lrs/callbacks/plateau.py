@@ -7,18 +7,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lrs.callbacks.optimizer_rates import (
-    callback_state,
-    current_step,
-    enable_scaling,
-    rate_holders,
-    rate_names,
-    schedule_and_scale,
-    schedule_steps,
-)
-from keras_lrs.callbacks.ordering import run_before_checkpoints
+from keras_lrs._plumbing.ordering import run_before_checkpoints
+from keras_lrs._plumbing.rates import OptimizerRates, callback_state, enable_scaling
 from keras_lrs.callbacks.plateau_rules import FRESH, Counters, KerasRule, TorchRule
-from keras_lrs.callbacks.rate_cache import current_rate
 from keras_lrs.schedules.checks import check_steps
 
 
@@ -184,30 +175,23 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        holders = rate_holders(self.model.optimizer)
-        steps = [current_step(holder) for holder in holders]
-        shares = [schedule_and_scale(holder) for holder in holders]
-        rates = [
-            current_rate(holder, step, share)
-            for holder, step, share in zip(holders, steps, shares)
-        ]
-        names = rate_names(self.model.optimizer)
+        optimizer_rates = OptimizerRates(self.model.optimizer)
+        rates = optimizer_rates.current_values()
+        names = [rate.name for rate in optimizer_rates]
+        multipliers = [rate.multiplier for rate in optimizer_rates]
         logs.update(zip(names, rates))
         if logs.get(self.monitor) is None:
             self._warn_missing(logs)
             return
-        if epoch < self.start_from_epoch or any(
-            self._warming_up(holder, schedule, step)
-            for holder, (schedule, _), step in zip(holders, shares, steps)
-        ):
+        if epoch < self.start_from_epoch or self._warming_up(optimizer_rates):
             return
         self.rule.resolve(self.model)
 
         def reduce(new_rate):
             lowered = [
                 self._reduce(epoch, name, scale, rate, multiplier, new_rate(rate))
-                for name, scale, rate, (_, multiplier) in zip(
-                    names, self._scales, rates, shares
+                for name, scale, rate, multiplier in zip(
+                    names, self._scales, rates, multipliers
                 )
             ]
             return any(lowered)
@@ -230,9 +214,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             )
         return True
 
-    def _warming_up(self, holder, schedule, step):
-        warmup_steps = getattr(schedule, "warmup_steps", 0) or 0
-        return schedule_steps(holder, step) < warmup_steps
+    def _warming_up(self, optimizer_rates):
+        # The warmup the schedule states, forwarded by the wrappers around it.
+        return optimizer_rates.warming_up()
 
     def _warn_missing(self, logs):
         if self._warned_missing:

@@ -5,8 +5,8 @@ import warnings
 
 import keras
 
-from keras_lrs.batch_norm import batch_norm_layers, update_batch_norm
-from keras_lrs.callbacks.averaging_state import averaged_weights, averaging_state
+from keras_lrs.callbacks.swa_batch_norm import batch_norm_layers, update_batch_norm
+from keras_lrs.callbacks.swa_average import averaged_weights, averaging_state
 from keras_lrs.callbacks.swa_rate_phase import float_rates_as_scales, install_rate_phase
 from keras_lrs.schedules.checks import (
     check_bool,

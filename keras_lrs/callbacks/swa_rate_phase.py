@@ -18,9 +18,9 @@ from its config), so no flag needs saving.
 from keras import ops
 
 from keras_lrs import compat
-from keras_lrs.callbacks.hidden_variables import track_but_do_not_save
-from keras_lrs.callbacks.optimizer_rates import rate_holders
-from keras_lrs.callbacks.scaled_schedule import ScaledSchedule
+from keras_lrs._plumbing.hidden_variables import track_but_do_not_save
+from keras_lrs._plumbing.rates import rate_holders
+from keras_lrs._plumbing.scaled_schedule import ScaledSchedule
 from keras_lrs.schedules.step_math import LearningRateSchedule
 from keras_lrs.schedules.swa import SWASchedule
 
@@ -41,7 +41,7 @@ def float_rates_as_scales(model):
         compat.untrack_variable(holder, variable)
         compat.hold_rate(holder, rate)
         track_but_do_not_save(model.optimizer, holder, variable)
-        model.train_function = None
+        compat.reset_train_function(model)
 
 
 def install_rate_phase(model, start_step, annealing_steps, swa_learning_rate, shape):
@@ -76,4 +76,4 @@ def install_rate_phase(model, start_step, annealing_steps, swa_learning_rate, sh
             outer.schedule = phase
         else:
             compat.hold_rate(holder, phase)
-    model.train_function = None  # compiled again with the phase
+    compat.reset_train_function(model)  # compiled again with the phase

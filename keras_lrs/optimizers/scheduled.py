@@ -20,13 +20,13 @@ which take the optimizers of this module.
 Keras internals this overrides or reads, guarded by the tests on every
 backend and on Keras 3.3: `_backend_apply_gradients` (every backend's step
 goes through it), `_apply_weight_decay` (Keras 3.3 calls it before),
-`_backend_update_step`, `build`, SGD's `momentums` / RMSprop's
-`_momentums`, and the batch counter (read through `keras_lrs.compat`).
+`_backend_update_step`, `build`; it reads, through `keras_lrs.compat`,
+SGD's `momentums` / RMSprop's `_momentums` and the batch counter, and sets
+the scheduled attributes past Keras's tracking.
 On PyTorch, with a schedule, the update is Keras's per-variable rule
 instead of its fused one (see `_backend_update_step`).
 """
 
-import contextlib
 import inspect
 
 import keras
@@ -87,19 +87,13 @@ class ScheduledHyperparameters:
         for name in schedules:
             arguments[name] = _STAND_IN
         super().__init__(**arguments, **extra)
-        object.__setattr__(self, "_hyperparameter_schedules", schedules)
+        compat.set_untracked(self, "_hyperparameter_schedules", schedules)
         for name, schedule in schedules.items():
-            self.__dict__[name] = schedule
+            compat.set_untracked(self, name, schedule)
 
-    @contextlib.contextmanager
     def _exposed(self, values):
         """Sets the attributes in `values` for the block, then restores them."""
-        saved = {name: self.__dict__[name] for name in values}
-        self.__dict__.update(values)
-        try:
-            yield
-        finally:
-            self.__dict__.update(saved)
+        return compat.untracked_set(self, values)
 
     def build(self, var_list):
         with self._exposed(_stand_ins(self._hyperparameter_schedules)):
@@ -206,10 +200,7 @@ class MomentumBranch(ScheduledHyperparameters):
                 grads, trainable_variables, learning_rate
             )
         momentum = ops.cast(schedule(compat.batch_counter(self)), "float32")
-        slots = getattr(self, "momentums", None)
-        if slots is None:
-            slots = self._momentums
-        slots = [slots[self._get_variable_index(v)] for v in trainable_variables]
+        slots = compat.momentum_slots(self, trainable_variables)
         for slot in slots:
             slot.assign(slot * ops.cast(momentum, slot.dtype))
         super()._backend_update_step(grads, trainable_variables, learning_rate)
@@ -236,7 +227,7 @@ def scheduled(keras_class):
     name = keras_class.__name__
     # On PyTorch, Keras swaps its own classes for fused ones in `__new__`,
     # but not a subclass: the class it would build is the one to extend.
-    backend_class = type(keras_class.__new__(keras_class))
+    backend_class = compat.backend_class(keras_class)
     arguments = inspect.signature(keras_class.__init__).parameters
     schedulable = tuple(n for n in _SCHEDULABLE[name] if n in arguments)
     mixin = MomentumBranch if name in _MOMENTUM_BRANCH else ScheduledHyperparameters

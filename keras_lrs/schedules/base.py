@@ -39,7 +39,15 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
     e.g. epochs from `FromEpochs`). It may have any shape: formulas are
     elementwise, which is what lets `schedule_values` evaluate a whole curve at
     once.
+
+    `reads_variables` states whether `formula` may read a variable (its
+    value at a step may then change between calls); a subclass that does
+    sets it to True, and the code that needs a function of the step alone
+    (the torch graph, the callbacks' cache of values) asks it, through
+    `keras_lrs.schedules.introspection.reads_variables`.
     """
+
+    reads_variables = False
 
     def __init__(self, name=None):
         if name is not None and not isinstance(name, str):
@@ -60,12 +68,13 @@ class Schedule(LearningRateSchedule, metaclass=_ScheduleType):
         return ops.cast(self.formula(step), "float32")
 
     def __getstate__(self):
-        state = dict(self.__dict__)
+        state = dict(vars(self))
         state.pop("_torch_graph_value", None)  # a function made for this object
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
         self._torch_graph_value = torch_graph_value(self)
 
     def formula(self, step):

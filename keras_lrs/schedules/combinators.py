@@ -1,5 +1,7 @@
 """Combinators: warm up any schedule, chain schedules, count in epochs."""
 
+import math
+
 from keras import ops
 
 from keras_lrs.schedules.base import Schedule, register
@@ -12,6 +14,7 @@ from keras_lrs.schedules.checks import (
     check_schedule,
     check_steps,
 )
+from keras_lrs.schedules.introspection import warmup_steps
 from keras_lrs.schedules.step_math import anneal, as_float, evaluate, split_period
 
 
@@ -142,6 +145,11 @@ class Sequential(Schedule):
         ]
         return join(step, pieces, self.boundaries)
 
+    @property
+    def warmup_steps(self):
+        """The first schedule's warmup, up to where it ends."""
+        return min([warmup_steps(self.schedules[0]), *self.boundaries[:1]])
+
 
 @register
 class FromEpochs(Schedule):
@@ -175,3 +183,12 @@ class FromEpochs(Schedule):
         else:
             epoch = as_float(step) / self.steps_per_epoch
         return evaluate(self.schedule, epoch)
+
+    @property
+    def warmup_steps(self):
+        """The schedule's warmup, in steps: the first step whose epoch (a
+        whole one with `staircase`) has left it."""
+        epochs = warmup_steps(self.schedule)
+        if self.staircase:
+            epochs = math.ceil(epochs)
+        return math.ceil(epochs * self.steps_per_epoch)

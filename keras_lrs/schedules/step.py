@@ -70,8 +70,11 @@ class MultiStepDecay(Schedule):
     `<= t`. PyTorch's `MultiStepLR`.
 
     >>> schedule = keras_lrs.schedules.MultiStepDecay(1.0, [1, 3], gamma=0.1)
-    >>> keras_lrs.schedule_values(schedule, 4)
+    >>> np.round(keras_lrs.schedule_values(schedule, 4), 6)
     array([1.  , 0.1 , 0.1 , 0.01], dtype=float32)
+
+    (Unrounded, a value may be one float32 step away: `gamma**k` is
+    computed as an exponential, exact to float32 rounding at any `k`.)
 
     Args:
         initial_learning_rate: the rate before the first milestone, >= 0.

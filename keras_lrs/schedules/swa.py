@@ -9,6 +9,7 @@ from keras_lrs.schedules.checks import (
     check_schedule,
     check_steps,
 )
+from keras_lrs.schedules.introspection import warmup_steps
 from keras_lrs.schedules.step_math import anneal, as_float, as_tensor, evaluate
 
 
@@ -76,3 +77,8 @@ class SWASchedule(Schedule):
             self.shape, at_start, self.swa_learning_rate, fraction
         )
         return ops.where(step >= start, averaging, before)
+
+    @property
+    def warmup_steps(self):
+        """The schedule's warmup, up to the start of the phase."""
+        return min(warmup_steps(self.schedule), self.start_step)

@@ -6,13 +6,7 @@ constructor has run; see its docstring for why.
 
 import keras
 
-LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
-
-# Modules whose schedules are functions of the step alone, reading no variable.
-_STEP_ONLY_MODULES = (
-    __name__.rpartition(".")[0] + ".",  # keras_lrs.schedules.*
-    LearningRateSchedule.__module__,  # Keras's own schedules
-)
+from keras_lrs.schedules.introspection import reads_variables
 
 
 def torch_graph_value(schedule):
@@ -29,9 +23,10 @@ def torch_graph_value(schedule):
     into the graph (and fused with the update) by the compiler behind
     Dynamo. That trace takes the tensors a function reads only as its
     arguments: a variable read inside would fail, so schedules that may
-    read one (a user's class, `ScaledSchedule`) are traced as usual.
+    read one (`reads_variables`: a user's class, `ScaledSchedule`) are
+    traced as usual.
     """
-    if keras.backend.backend() != "torch" or not _depends_on_step_only(schedule):
+    if keras.backend.backend() != "torch" or reads_variables(schedule):
         return None
     import torch
 
@@ -43,16 +38,3 @@ def torch_graph_value(schedule):
     # runs the graph of another schedule of the same class.
     value.__code__ = value.__code__.replace()
     return torch.compiler.allow_in_graph(value)
-
-
-def _depends_on_step_only(value):
-    if isinstance(value, (list, tuple)):
-        return all(map(_depends_on_step_only, value))
-    if not isinstance(value, LearningRateSchedule):
-        return True  # a constant
-    if not type(value).__module__.startswith(_STEP_ONLY_MODULES):
-        return False
-    arguments = getattr(value, "_arguments", None)  # a keras_lrs Schedule's
-    if arguments is not None:
-        return all(map(_depends_on_step_only, arguments().values()))
-    return True

@@ -13,6 +13,7 @@ import pytest
 import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
+from keras_lrs._plumbing import rates as rates_module
 from keras_lrs.callbacks import monitor as monitor_module
 from tests.callbacks.helpers import logged_points, ones, rate_recording_model
 
@@ -94,6 +95,7 @@ def test_reads_the_step_once_per_write_not_per_step(tmp_path, monkeypatch):
         return real_current_step(optimizer)
 
     monkeypatch.setattr(monitor_module, "current_step", counted)
+    monkeypatch.setattr(rates_module, "current_step", counted)
     model = rate_recording_model(keras.optimizers.SGD(_schedule()))
     monitor = LearningRateMonitor(tmp_path, update_freq="batch")
     monitor.write_interval = 3600.0

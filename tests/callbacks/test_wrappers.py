@@ -17,7 +17,7 @@ import pytest
 import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
-from keras_lrs.callbacks.optimizer_rates import rate_holders
+from keras_lrs._plumbing.rates import rate_holders
 from tests.callbacks.helpers import logged_points, mean_prediction, steps_per_execution
 
 STEPS_PER_EPOCH = 8

@@ -16,6 +16,7 @@ import pytest
 
 import keras_lrs
 from keras_lrs import optimizers, schedules
+from keras_lrs._plumbing.rates import OptimizerRates
 from tests.optimizers import numpy_rules
 from tests.optimizers.numpy_rules import BATCH, FEATURES, STEPS
 
@@ -268,7 +269,7 @@ def test_plateau_reduction_with_a_scheduled_momentum():
     model = _fit(_model(case.make()), epochs=3, callbacks=[plateau])
     # min_delta=1e9: after the first epoch every epoch is a plateau, and
     # the rate is halved at its end; the third epoch ran at half the rate.
-    scale = keras_lrs.callbacks.optimizer_rates.schedule_and_scale(model.optimizer)[1]
+    scale = OptimizerRates(model.optimizer).rates[0].multiplier
     assert scale == 0.25
     rates = numpy_rules.values(case.learning_rate, 3 * STEPS)
     rates[2 * STEPS:] *= 0.5

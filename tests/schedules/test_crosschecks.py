@@ -21,23 +21,14 @@ from keras import ops
 
 import keras_lrs
 from keras_lrs import schedules as lrs
+from tests.rate_tolerance import ATOL_PER_UNIT_RATE, RTOL, assert_rates_close
 
-RTOL = 1e-6
-# Our values are float32, and so are Keras's: each side carries rounding of
-# ~1e-7 of the largest rate in absolute terms, which matters where the rate is
-# near 0 (the end of a cosine, OneCycle's final 1e-5 of the peak). PyTorch
-# computes in float64 but our side is still float32. So every comparison uses
-# atol = 1e-7 * (the schedule's largest rate), and nothing looser.
-ATOL_PER_UNIT_RATE = 1e-7
+# Keras's values are float32 too, and PyTorch's float64 meet our float32:
+# each comparison allows the rounding of tests/rate_tolerance.py.
 
 
 def assert_same(ours, theirs, largest_rate):
-    np.testing.assert_allclose(
-        ours,
-        np.asarray(theirs, dtype=np.float64),
-        rtol=RTOL,
-        atol=ATOL_PER_UNIT_RATE * largest_rate,
-    )
+    assert_rates_close(ours, theirs, largest_rate)
 
 
 def keras_values(schedule, steps):

@@ -23,6 +23,7 @@ STEPS = np.array(
 cases = pytest.mark.parametrize("name", CASE_NAMES)
 
 
+@pytest.mark.once
 def test_cases_cover_every_public_schedule():
     covered = {type(make(name)).__name__ for name in CASE_NAMES}
     public = set(keras_lrs.schedules.__all__) - {"Schedule"}
@@ -102,6 +103,7 @@ def _installed_backends():
     return installed
 
 
+@pytest.mark.once_per_keras
 def test_same_values_on_every_backend():
     others = [b for b in _installed_backends() if b != keras.backend.backend()]
     if not others:
@@ -150,11 +152,13 @@ def test_trains_inside_a_compiled_step(name):
 
 
 def _as_users_subclass(schedule):
-    """The same schedule, as an instance of a subclass defined outside
-    keras_lrs: one that may read variables, so that on torch Dynamo traces
+    """The same schedule, as an instance of a user's subclass that states it
+    may read variables (`reads_variables`), so that on torch Dynamo traces
     its formula instead of taking it whole."""
     cls = type(schedule)
-    users_class = type(cls.__name__, (cls,), {"__module__": __name__})
+    users_class = type(
+        cls.__name__, (cls,), {"__module__": __name__, "reads_variables": True}
+    )
     return users_class.from_config(schedule.get_config())
 
 

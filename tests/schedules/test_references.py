@@ -17,25 +17,10 @@ import pytest
 
 import keras_lrs
 from keras_lrs import schedules as lrs
+from tests.rate_tolerance import assert_rates_close as assert_matches
 
 MAX_STEP = 2**31 - 1
 
-RTOL = 1e-6
-# Schedules compute in float32, whose absolute resolution is ~1e-7 of the
-# largest value: a value near 0 (the end of a cosine, a decayed step) carries
-# an absolute error of that order that no relative tolerance can absorb.
-# So atol = 1e-7 * (the schedule's largest rate), and nothing looser.
-ATOL_PER_UNIT_RATE = 1e-7
-
-
-def assert_matches(actual, expected):
-    expected = np.asarray(expected, dtype=np.float64)
-    np.testing.assert_allclose(
-        actual,
-        expected,
-        rtol=RTOL,
-        atol=ATOL_PER_UNIT_RATE * np.max(np.abs(expected)),
-    )
 
 
 # --- References: the value at one step `t`, in float64 --------------------

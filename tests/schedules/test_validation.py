@@ -68,11 +68,13 @@ def _build(cls, arg, value):
     return cls(**kwargs)
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("cls", list(VALID))
 def test_valid_arguments_construct(cls):
     cls(**VALID[cls])
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("cls", list(VALID))
 def test_the_table_has_every_argument(cls):
     arguments = set(inspect.signature(cls.__init__).parameters) - {"self"}
@@ -80,6 +82,7 @@ def test_the_table_has_every_argument(cls):
     assert set(VALID[cls]) <= arguments
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("cls, arg, value", _cases())
 def test_bad_argument_raises_value_error_naming_it(cls, arg, value):
     with pytest.raises(ValueError) as error:
@@ -89,6 +92,7 @@ def test_bad_argument_raises_value_error_naming_it(cls, arg, value):
     assert "Received:" in message, message
 
 
+@pytest.mark.once
 def test_message_has_keras_wording():
     with pytest.raises(ValueError) as error:
         s.CosineDecay(0.1, decay_steps=0)
@@ -97,6 +101,7 @@ def test_message_has_keras_wording():
     )
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("value", [np.float32(16.0), np.int64(10), 10.0])
 def test_numpy_scalars_and_integral_floats_are_accepted(value):
     schedule = s.StepDecay(0.1, step_size=value)

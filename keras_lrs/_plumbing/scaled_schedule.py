@@ -1,22 +1,23 @@
 """A schedule multiplied by a scale that `ReduceLROnPlateau` lowers.
 
 The scale is a variable that the optimizer tracks (see
-`keras_lrs.callbacks.optimizer_rates.enable_scaling`): on JAX the compiled
+`keras_lrs._plumbing.rates.enable_scaling`): on JAX the compiled
 step is a pure function of the optimizer's variables, and a variable it
 does not track would be frozen into it as a constant. A freshly loaded
 optimizer has only Keras's own variables, so the scale is kept out of the
-optimizer's saved list (`hidden_variables`); it is saved instead, with the
-callbacks' counters, by the config (`model.save`) and by the
-`CallbackState` the optimizer holds (weights checkpoints such as
-`BackupAndRestore`).
+optimizer's saved list (`hidden_variables`); it belongs instead, with the
+callbacks' counters, to the one `CallbackState` of the schedule, which the
+optimizer holds (weights checkpoints such as `BackupAndRestore`) and the
+config records (`model.save`, for `keras.models.load_model`).
 """
 
 import keras
 from keras import ops
 
-from keras_lrs.callbacks.state import CallbackState, check_counters
+from keras_lrs._plumbing.state import CallbackState, check_counters
 from keras_lrs.schedules.base import Schedule, register
 from keras_lrs.schedules.checks import check_non_negative, check_schedule
+from keras_lrs.schedules.introspection import warmup_steps
 from keras_lrs.schedules.step_math import evaluate
 
 
@@ -39,6 +40,8 @@ class ScaledSchedule(Schedule):
         name: optional name of the schedule.
     """
 
+    reads_variables = True  # the scale
+
     def __init__(self, schedule, scale=1.0, counters=None, name=None):
         super().__init__(name=name)
         self.schedule = check_schedule("schedule", schedule)
@@ -48,10 +51,9 @@ class ScaledSchedule(Schedule):
             trainable=False,
             name="learning_rate_scale",
         )
-        self.state = CallbackState(
-            initial_values=check_counters(counters), name="keras_lrs_state"
-        )
+        self.state = CallbackState(name="keras_lrs_state")
         self.state.scale = self.scale_variable
+        self.state.restore(check_counters(counters))
 
     @classmethod
     def scaled_by(cls, variable, schedule=1.0):
@@ -74,3 +76,7 @@ class ScaledSchedule(Schedule):
         return evaluate(self.schedule, step) * ops.cast(
             self.scale_variable, "float32"
         )
+
+    @property
+    def warmup_steps(self):
+        return warmup_steps(self.schedule)

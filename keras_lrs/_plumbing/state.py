@@ -10,24 +10,29 @@ class CallbackState(keras.layers.Layer):
 
     Held as an attribute of the optimizer, so Keras's weight saving (which
     walks the optimizer's attributes) stores and restores it: `model.save`,
-    `save_weights` and `BackupAndRestore` checkpoints. A model loaded from
-    `.keras` gets its `ScaledSchedule`'s (or, with a float rate, a new one).
+    `save_weights` and `BackupAndRestore` checkpoints. With a schedule, the
+    state is its `ScaledSchedule`'s, whose config records `values()`, so
+    that a model loaded from `.keras` by `keras.models.load_model` (a fresh
+    optimizer, which Keras gives no place for it) gets it back: one object,
+    read from whichever of the two a load has, never merged.
 
-    Counters are int32 (a scalar or a vector). `initial_values` are the
-    values recorded by a `ScaledSchedule`'s config: a counter created again
-    under the same name starts from its recorded value.
+    Counters are int32 (a scalar or a vector).
     """
 
-    def __init__(self, initial_values=None, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.built = True
-        self.initial_values = dict(initial_values or {})
         self.counters = {}
+
+    def restore(self, values):
+        """Creates the counters of `values` ({name: int or list of ints},
+        as `values()` gives them) with those values."""
+        for name, value in values.items():
+            self.counter(name, value)
 
     def counter(self, name, value):
         """The int32 variable `name`, created with `value` the first time."""
         if name not in self.counters:
-            value = self.initial_values.get(name, value)
             self.counters[name] = self.add_weight(
                 shape=np.shape(value),
                 initializer=keras.initializers.Constant(value),
@@ -39,11 +44,10 @@ class CallbackState(keras.layers.Layer):
 
     def values(self):
         """{name: int or list of ints}: every counter's current value."""
-        current = {
+        return {
             name: ops.convert_to_numpy(variable).tolist()
             for name, variable in self.counters.items()
         }
-        return {**self.initial_values, **current}
 
 
 def check_counters(counters):

@@ -24,10 +24,10 @@ def track_but_do_not_save(optimizer, holder, variable):
     if any(v is variable for v in holder.variables):
         return
     compat.track_variable(holder, variable)
-    holder.__dict__.setdefault(_HIDDEN_ATTRIBUTE, []).append(variable)
+    hidden = compat.untracked(holder, _HIDDEN_ATTRIBUTE, [])
+    compat.set_untracked(holder, _HIDDEN_ATTRIBUTE, [*hidden, variable])
     for wrapper in compat.optimizer_chain(optimizer, holder):
-        if "save_own_variables" not in wrapper.__dict__:
-            _save_without_hidden(wrapper)
+        _save_without_hidden(wrapper)
 
 
 @contextlib.contextmanager
@@ -37,7 +37,7 @@ def _hidden_removed(optimizer):
     hidden = [
         (holder, variable)
         for holder in compat.update_optimizers(optimizer)
-        for variable in holder.__dict__.get(_HIDDEN_ATTRIBUTE, [])
+        for variable in compat.untracked(holder, _HIDDEN_ATTRIBUTE, [])
     ]
     for holder, variable in hidden:
         compat.untrack_variable(holder, variable)
@@ -49,6 +49,8 @@ def _hidden_removed(optimizer):
 
 
 def _save_without_hidden(optimizer):
+    """Makes the optimizer save and load with its hidden variables
+    untracked (once)."""
     own_class = type(optimizer)
 
     def save_own_variables(store):
@@ -59,5 +61,4 @@ def _save_without_hidden(optimizer):
         with _hidden_removed(optimizer):
             own_class.load_own_variables(optimizer, store)
 
-    optimizer.__dict__["save_own_variables"] = save_own_variables
-    optimizer.__dict__["load_own_variables"] = load_own_variables
+    compat.override_saving(optimizer, save_own_variables, load_own_variables)

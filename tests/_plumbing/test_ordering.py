@@ -11,7 +11,7 @@ import keras
 
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
-from keras_lrs.callbacks.ordering import run_before_checkpoints
+from keras_lrs._plumbing.ordering import run_before_checkpoints
 from tests.callbacks.helpers import ones, rate_recording_model
 
 
