@@ -28,8 +28,8 @@ class LearningRateMultipliers:
         checked = check_multipliers(learning_rate_multipliers)
         super().__init__(*args, **kwargs)
         # Past Keras's tracking, which would wrap the dict and its schedules.
-        self.__dict__["_multipliers"] = checked
-        self.__dict__["_groups"] = {}
+        compat.set_untracked(self, "_multipliers", checked)
+        compat.set_untracked(self, "_groups", {})
 
     @property
     def learning_rate_multipliers(self):
@@ -42,7 +42,7 @@ class LearningRateMultipliers:
     def build(self, var_list):
         super().build(var_list)
         if self._multipliers:
-            self.__dict__["_groups"] = _groups(self, var_list)
+            compat.set_untracked(self, "_groups", _groups(self, var_list))
 
     def multiplier_values(self, step=None):
         """[float32 tensor]: each multiplier's value at `step`, in the
