@@ -11,6 +11,8 @@ Variables that no key matches are updated as Keras does, with the rate
 unchanged.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -107,6 +109,18 @@ class LearningRateMultipliers:
             }
             config["learning_rate_multipliers"] = multipliers
         return super().from_config(config, custom_objects=custom_objects)
+
+
+def held_multipliers(optimizer):
+    """A context in which the optimizer's multiplier schedules are held at
+    their values of the current step (floats), as the range test needs: it
+    sweeps the base rate from step 0 with the ratios the groups have now.
+    Nothing for an optimizer without multipliers."""
+    if not isinstance(optimizer, LearningRateMultipliers) or not optimizer._multipliers:
+        return contextlib.nullcontext()
+    values = [float(ops.convert_to_numpy(v)) for v in optimizer.multiplier_values()]
+    held = dict(zip(optimizer._multipliers, values))
+    return compat.untracked_set(optimizer, {"_multipliers": held})
 
 
 def _groups(optimizer, variables):

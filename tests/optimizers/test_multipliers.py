@@ -212,13 +212,15 @@ def test_plateau_lowers_every_group_alike():
         np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
 
 
-def _reference_with_base(rule, base, h, epochs, **options):
+def _reference_with_base(rule, base, h, epochs, scales=None, **options):
     """The Dense(1) layer's weights after `rule` with the base rate
-    `base[t]` times each parameter's multiplier."""
+    `base[t]` times each parameter's multiplier `scales[i][t]` (by default
+    MULTIPLIERS')."""
     x, y = (a.astype("f8") for a in numpy_rules.data())
     params, slots = [np.ones((FEATURES, 1)), np.zeros(1)], [{}, {}]
     total = STEPS * epochs
-    scales = [numpy_rules.values(THAW, total), np.full(total, 3.0)]
+    if scales is None:
+        scales = [numpy_rules.values(THAW, total), np.full(total, 3.0)]
     for t in range(total):
         i = t % STEPS
         xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
