@@ -108,9 +108,9 @@ def test_range_test_holds_the_ratios_of_now_and_restores_everything():
     held = _model(make({".*kernel": 0.5, ".*bias": 3.0}))
     held.optimizer.build(held.trainable_variables)
     held.set_weights(model.get_weights())
-    for mine, theirs in zip(held.optimizer.variables, model.optimizer.variables):
-        mine.assign(theirs)
     before = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
+    for mine, theirs in zip(held.optimizer.variables, before):
+        mine.assign(theirs)  # a copy: JAX's train step donates the buffers
     x, y = numpy_rules.data()
     kwargs = dict(batch_size=4, num_steps=12, start_learning_rate=1e-3,
                   end_learning_rate=0.05, verbose=0)
