@@ -24,7 +24,30 @@ _SHOWN_PATHS = 6
 
 
 class LearningRateMultipliers:
-    """The mixin that gives every `keras_lrs.optimizers` class its groups."""
+    """Gives every `keras_lrs.optimizers` class `learning_rate_multipliers`.
+
+    `learning_rate_multipliers={expression: multiplier}`: a variable whose
+    `path` the expression fully matches (the first matching key wins) is
+    updated with `learning_rate(t) * multiplier(t)`, its decoupled weight
+    decay too; the others with `learning_rate(t)`. A multiplier is a float
+    >= 0 or a `LearningRateSchedule` called with the step the optimizer
+    calls its rate with; one that starts at 0 freezes its group, then thaws
+    it. `layer_decay(model, decay)` builds the dict for layer-wise decay.
+    Saved in the optimizer's config; `ReduceLROnPlateau`, the range test
+    and SWA's rate phase scale the base rate, so the groups keep their
+    ratios; `LearningRateMonitor` logs `learning_rate/{expression}` per group.
+
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="head")])
+    >>> optimizer = keras_lrs.optimizers.SGD(
+    ...     0.1, learning_rate_multipliers={".*/bias": 0.5})
+    >>> optimizer.build(model.trainable_variables)
+    >>> [float(v) for v in optimizer.multiplier_values()]
+    [0.5]
+
+    Raises `ValueError` for a negative or non-finite multiplier or an
+    invalid expression, and, when the optimizer is built, for an expression
+    that matches no variable (listing a few paths).
+    """
 
     def __init__(self, *args, learning_rate_multipliers=None, **kwargs):
         checked = check_multipliers(learning_rate_multipliers)
