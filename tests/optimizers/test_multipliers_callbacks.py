@@ -7,7 +7,8 @@ base.
 
 The optimizer's own per-group update is checked on every backend in
 `test_multipliers.py`; what is checked here happens on the host, so once,
-except the range test's restoring, which retraces the train step.
+except the range test's restoring, which retraces the train step (on
+TensorFlow and JAX).
 """
 
 import keras
@@ -99,6 +100,11 @@ def test_range_test_sweeps_the_base_with_the_ratios_kept():
 
 
 def test_range_test_holds_the_ratios_of_now_and_restores_everything():
+    if keras.backend.backend() == "torch":
+        # Dynamo recompiles the step at each of the four train-function
+        # resets: a minute on the CI machine, for the same Python code
+        # that TensorFlow and JAX (whose step donates its buffers) check.
+        pytest.skip("checked on TensorFlow and JAX")
     make = lambda multipliers: optimizers.AdamW(  # noqa: E731
         0.01, weight_decay=0.05, learning_rate_multipliers=multipliers)
     uninterrupted = _fit(_model(make(MULTIPLIERS)), epochs=2)
