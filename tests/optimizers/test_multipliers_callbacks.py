@@ -29,7 +29,7 @@ from tests.optimizers.test_scheduled_optimizers import _fit, _model
 
 
 def _thaw_values(steps):
-    """THAW (Keras's PiecewiseConstantDecay([9], [0, 0.5])) as a formula."""
+    """THAW (0 before step 10, then 0.5) as a formula."""
     return np.where(np.asarray(steps) <= 9, 0.0, 0.5)
 
 
