@@ -5,7 +5,10 @@ to the newest; each private attribute it touches, and each difference
 between those versions that matters to it, is here and nowhere else:
 
 - `optimizer._learning_rate`: the schedule or variable an optimizer holds
-  (its public `learning_rate` is the value at the current step).
+  (its public `learning_rate` is the value at the current step), and
+  `optimizer._get_current_learning_rate`, which Keras's weight decay reads
+  (scaled for a group of variables by `scaled_learning_rate`).
+- `optimizer._get_variable_index`: a variable's position in the optimizer.
 - The batch counter a schedule is called with. Since Keras 3.5 an optimizer
   with `gradient_accumulation_steps=A` counts batches in `_iterations` and
   updates in `iterations` (`_iterations // A`); in Keras 3.3 and 3.4 `iterations`
@@ -103,6 +106,28 @@ def track_variable(optimizer, variable):
 
 def untrack_variable(optimizer, variable):
     optimizer._untrack_variable(variable)
+
+
+def variable_index(optimizer, variable):
+    """The position of `variable` among the optimizer's variables."""
+    return optimizer._get_variable_index(variable)
+
+
+@contextlib.contextmanager
+def scaled_learning_rate(optimizer, factor):
+    """For the block, the optimizer's current rate (what its weight decay
+    reads on every backend) is multiplied by `factor`."""
+    name = "_get_current_learning_rate"
+    saved = optimizer.__dict__.get(name)
+    current = getattr(optimizer, name)
+    optimizer.__dict__[name] = lambda: current() * factor
+    try:
+        yield
+    finally:
+        if saved is None:
+            del optimizer.__dict__[name]
+        else:
+            optimizer.__dict__[name] = saved
 
 
 # --- the optimizers that make the updates ----------------------------------

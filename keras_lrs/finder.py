@@ -1,5 +1,6 @@
 """The learning-rate range test (Smith, 2017; fastai's `lr_find`)."""
 
+import contextlib
 import dataclasses
 import itertools
 import math
@@ -10,6 +11,7 @@ from keras import ops
 
 from keras_lrs import compat
 from keras_lrs._plumbing.rates import OptimizerRates, rate_holders
+from keras_lrs.optimizers.multipliers import held_multipliers
 from keras_lrs.schedules.checks import (
     check_choice,
     check_in,
@@ -130,7 +132,9 @@ def find_learning_rate(
     multiplier of all its optimizers' rates (each optimizer's rate at step
     `k` is its current rate times the multiplier): `start_learning_rate`
     and `end_learning_rate` bound the multiplier, and the result's
-    `learning_rates` and suggestions are multipliers.
+    `learning_rates` and suggestions are multipliers. With
+    `learning_rate_multipliers` (`keras_lrs.optimizers`), the base rate is
+    swept and each group keeps the ratio it has at the current step.
 
     Args:
         model: a compiled Keras model.
@@ -195,6 +199,7 @@ def find_learning_rate(
     saved_rates = [compat.held_rate(holder) for holder in holders]
     saved_steps_per_execution = model.steps_per_execution
     losses = []
+    held = contextlib.ExitStack()  # the groups' ratios (multipliers), as now
     try:
         # One batch per call: Keras 3.3's TensorFlow `train_on_batch` with
         # `steps_per_execution > 1` asks for more batches than it is given.
@@ -205,6 +210,7 @@ def find_learning_rate(
         # their own, with the same values.
         _assign_all(model.variables, saved_weights)
         for holder, multiplier in zip(holders, multipliers):
+            held.enter_context(held_multipliers(holder))
             compat.hold_rate(
                 holder,
                 Warmup(end * multiplier, num_steps - 1, start * multiplier, shape=mode),
@@ -236,6 +242,7 @@ def find_learning_rate(
             if not math.isfinite(smoothed[-1]) or smoothed[-1] > threshold * best:
                 break
     finally:
+        held.close()
         for holder, rate in zip(holders, saved_rates):
             compat.hold_rate(holder, rate)
         model.steps_per_execution = saved_steps_per_execution

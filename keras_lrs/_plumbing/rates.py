@@ -127,17 +127,46 @@ class Rate:
         return int(self.schedule_steps(update)) < warmup_steps(self.schedule)
 
 
+class GroupRate:
+    """The rate of a group of variables (`learning_rate_multipliers` of a
+    `keras_lrs.optimizers` class): its holder's `Rate` times the group's
+    multiplier, a float or a schedule called as the holder calls its rate's.
+    Named `{rate name}/{expression}`: TensorBoard groups the tags by what
+    comes before the first "/", so the groups show beside the base rate."""
+
+    def __init__(self, rate, expression, multiplier):
+        self.name = f"{rate.name}/{expression}"
+        self.rate = rate
+        if isinstance(multiplier, LearningRateSchedule):
+            self.multiplier = Rate(rate.holder, multiplier)
+        else:
+            self.multiplier = Rate(rate.holder, None, multiplier)
+
+    def at(self, updates):
+        """The effective rates of `updates` (a float32 array)."""
+        return self.rate.at(updates) * self.multiplier.at(updates)
+
+
 class OptimizerRates:
     """The learning rates of an optimizer's updates, one `Rate` per rate
-    holder (named as `rate_names` says), and the optimizer's step, read
-    once: built anew for each use (an epoch's end), as a callback may have
-    changed them since."""
+    holder (named as `rate_names` says), a `GroupRate` per group of
+    variables with a multiplier, and the optimizer's step, read once: built
+    anew for each use (an epoch's end), as a callback may have changed them
+    since."""
 
     def __init__(self, optimizer):
         self.step = current_step(optimizer)
         self.rates = [
             Rate.learning_rate(holder, name)
             for holder, name in zip(rate_holders(optimizer), rate_names(optimizer))
+        ]
+        # Keras's own optimizers have no groups.
+        self.groups = [
+            GroupRate(rate, expression, multiplier)
+            for rate in self.rates
+            for expression, multiplier in (
+                getattr(rate.holder, "learning_rate_multipliers", None) or {}
+            ).items()
         ]
 
     def __iter__(self):
@@ -150,6 +179,10 @@ class OptimizerRates:
     def current(self):
         """{name: the effective rate of the next update}."""
         return dict(zip((rate.name for rate in self.rates), self.current_values()))
+
+    def group_values(self, updates):
+        """{group name: the effective rates of `updates`}."""
+        return {group.name: group.at(updates) for group in self.groups}
 
     def warming_up(self):
         """Whether any of the rates is inside its schedule's warmup."""

@@ -19,7 +19,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
     `ReduceLROnPlateau` reduction included, at the step
     `optimizer.iterations` has reached, which the next update applies. With
     a `keras.optimizers.MultiOptimizer`, one `learning_rate_{name}` per
-    optimizer (Keras's names). With `log_dir`, it also writes the TensorBoard
+    optimizer (Keras's names). With `learning_rate_multipliers`
+    (`keras_lrs.optimizers`), also one `learning_rate/{expression}` per
+    group, its effective rate (TensorBoard shows them in the card group
+    `learning_rate`, beside the base rate). With `log_dir`, it also writes the TensorBoard
     scalar `learning_rate` under `log_dir/train`, beside the run of Keras's
     `TensorBoard` callback: `update_freq="batch"` one point per optimizer
     step at x = the step, every step even with `steps_per_execution > 1`;
@@ -103,7 +106,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
         rates = OptimizerRates(self.model.optimizer)
         step = rates.step
         values = rates.current()
-        for tag, points in self._hyperparameters(rates, np.array([step])).items():
+        now = np.array([step])
+        for tag, points in {
+            **rates.group_values(now), **self._hyperparameters(rates, now)
+        }.items():
             values[tag] = float(points[0])
         if logs is not None:
             logs.update(values)
@@ -134,7 +140,10 @@ class LearningRateMonitor(keras.callbacks.Callback):
         # `LossScaleOptimizer`, the inner optimizer's rate.
         for rate in self._epoch_rates:
             self._writer.write_scalars(rate.name, steps, rate.at(steps))
-        for tag, points in self._hyperparameters(self._epoch_rates, steps).items():
+        for tag, points in {
+            **self._epoch_rates.group_values(steps),
+            **self._hyperparameters(self._epoch_rates, steps),
+        }.items():
             self._writer.write_scalars(tag, steps, points)
         self._written_until = end
 

@@ -1,4 +1,6 @@
-"""Keras optimizers whose momentum, `beta_1` and weight decay may be schedules.
+"""Keras optimizers whose momentum, `beta_1` and weight decay may be schedules,
+and whose variables may have rates of their own (`learning_rate_multipliers`,
+`layer_decay`).
 
 `Lamb` (Keras 3.5 and later) and `Muon` (Keras 3.10 and later) are defined
 only where Keras has them.
@@ -6,6 +8,7 @@ only where Keras has them.
 
 import keras
 
+from keras_lrs.optimizers.layer_decay import layer_decay
 from keras_lrs.optimizers.scheduled import scheduled
 
 SGD = scheduled(keras.optimizers.SGD)
@@ -32,6 +35,7 @@ __all__ = [
     "Nadam",
     "RMSprop",
     "SGD",
+    "layer_decay",
 ]
 
 if hasattr(keras.optimizers, "Lamb"):

@@ -1,5 +1,7 @@
 """The argument checks of `keras_lrs.optimizers`."""
 
+import re
+
 import numpy as np
 
 from keras_lrs.schedules.checks import MAX_STEP
@@ -52,3 +54,61 @@ def check_schedule(name, schedule):
             f"Received: {name}={schedule!r}"
         )
     return schedule
+
+
+def check_multipliers(multipliers):
+    """`learning_rate_multipliers`: {compiled expression: float or schedule}.
+
+    A multiplier is a finite float >= 0, or a schedule whose values (on the
+    steps `check_schedule` uses) are.
+    """
+    if multipliers is None:
+        return {}
+    if not isinstance(multipliers, dict):
+        raise ValueError(
+            "Argument `learning_rate_multipliers` must be a dict from a "
+            "regular expression to a float or a schedule. Received: "
+            f"learning_rate_multipliers={multipliers!r}"
+        )
+    checked = {}
+    for pattern, multiplier in multipliers.items():
+        checked[_compiled(pattern)] = _multiplier(pattern, multiplier)
+    return checked
+
+
+def _compiled(pattern):
+    try:
+        return re.compile(pattern)
+    except (re.error, TypeError) as error:
+        raise ValueError(
+            "Argument `learning_rate_multipliers` must have regular "
+            f"expressions as keys; {pattern!r} is not one ({error}). "
+            f"Received: learning_rate_multipliers[{pattern!r}]"
+        ) from None
+
+
+def _multiplier(pattern, multiplier):
+    if isinstance(multiplier, LearningRateSchedule):
+        values = schedule_values(multiplier, _CHECKED_STEPS)
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if bad.any():
+            step = int(_CHECKED_STEPS[np.argmax(bad)])
+            raise ValueError(
+                "Argument `learning_rate_multipliers` must have schedules "
+                f"with finite values >= 0; the one of {pattern!r} is "
+                f"{float(values[np.argmax(bad)])!r} at step {step}. Received: "
+                f"learning_rate_multipliers[{pattern!r}]={multiplier!r}"
+            )
+        return multiplier
+    if (
+        isinstance(multiplier, bool)
+        or not isinstance(multiplier, (int, float, np.floating, np.integer))
+        or not np.isfinite(multiplier)
+        or multiplier < 0
+    ):
+        raise ValueError(
+            "Argument `learning_rate_multipliers` must have values that are "
+            f"finite floats >= 0 or schedules. Received: "
+            f"learning_rate_multipliers[{pattern!r}]={multiplier!r}"
+        )
+    return float(multiplier)

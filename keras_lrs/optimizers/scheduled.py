@@ -34,6 +34,7 @@ from keras import ops
 
 from keras_lrs import compat
 from keras_lrs.optimizers.checks import check_schedule, reject_schedules
+from keras_lrs.optimizers.multipliers import LearningRateMultipliers
 from keras_lrs.schedules.introspection import resolve_lengths
 from keras_lrs.schedules.step_math import LearningRateSchedule
 
@@ -245,11 +246,13 @@ def scheduled(keras_class):
         "__doc__": (
             f"Keras's `{name}`, where {', '.join(f'`{n}`' for n in schedulable)}"
             " may also be a `LearningRateSchedule`, evaluated at the optimizer"
-            " step inside the compiled train step.\n\n"
+            " step inside the compiled train step, and"
+            " `learning_rate_multipliers` gives groups of variables their own"
+            " rates (`keras_lrs.optimizers.multipliers`).\n\n"
             + _without_examples(keras_class.__doc__ or "")
         ),
         "_schedulable": schedulable,
         "_keras_init": keras_class.__init__,
     }
-    cls = type(name, (mixin, backend_class), body)
+    cls = type(name, (LearningRateMultipliers, mixin, backend_class), body)
     return keras.saving.register_keras_serializable(package="keras_lrs")(cls)
