@@ -166,6 +166,22 @@ def test_momentum_schedule_follows_the_same_length():
     assert model.optimizer.momentum.get_config() == S.OneCycleMomentum(18).get_config()
 
 
+def test_multiplier_schedules_follow_the_same_length():
+    def trained(multiplier):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="body"),
+                                  keras.layers.Dense(1)])
+        model.compile(keras_lrs.optimizers.SGD(
+            S.CosineDecay(0.1),
+            learning_rate_multipliers={".*/body/.*": multiplier}), "mse")
+        return _fit(model)
+
+    # 18 steps: a warmup over half of them, as the same warmup of 9 steps.
+    given = trained(S.Warmup(S.Constant(1.0), 0.5))
+    for a, b in zip(given, trained(S.Warmup(S.Constant(1.0), 9))):
+        np.testing.assert_array_equal(a, b)
+
+
 class _Interrupt(keras.callbacks.Callback):
     """Saves the model (when given a path) and stops the fit at the end of
     epoch 1, as a crash would."""

@@ -41,6 +41,7 @@ def size_schedules_to_fit(model, params):
 def _left(holder):
     schedules = [compat.held_rate(holder)]
     schedules += getattr(holder, "_hyperparameter_schedules", {}).values()
+    schedules += getattr(holder, "learning_rate_multipliers", {}).values()
     return any(map(lengths_left, schedules))
 
 

@@ -18,6 +18,7 @@ from keras import ops
 
 from keras_lrs import compat
 from keras_lrs.optimizers.checks import check_multipliers
+from keras_lrs.schedules.introspection import resolve_lengths
 from keras_lrs.schedules.step_math import LearningRateSchedule
 
 _SHOWN_PATHS = 6
@@ -68,6 +69,19 @@ class LearningRateMultipliers:
         super().build(var_list)
         if self._multipliers:
             compat.set_untracked(self, "_groups", _groups(self, var_list))
+
+    def resolve_lengths(self, total_steps):
+        """Sizes the multiplier schedules whose lengths are left to the
+        training, then whatever else the optimizer holds, as `fit` does the
+        learning rate."""
+        resolved = {
+            pattern: resolve_lengths(multiplier, total_steps)
+            for pattern, multiplier in self._multipliers.items()
+        }
+        compat.set_untracked(self, "_multipliers", resolved)
+        more = getattr(super(), "resolve_lengths", None)
+        if more is not None:
+            more(total_steps)
 
     def multiplier_values(self, step=None):
         """[float32 tensor]: each multiplier's value at `step`, in the
