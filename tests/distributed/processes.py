@@ -1,0 +1,155 @@
+"""One of two JAX processes training together; prints what it ended with, as JSON.
+
+    python tests/distributed/processes.py PROCESS_ID PORT WORK_DIR [KILL_AT_STEP]
+
+Process `PROCESS_ID` (0 or 1) joins `jax.distributed` with its coordinator
+on 127.0.0.1:PORT, and trains under `keras.distribution.DataParallel` over
+both processes' CPU devices, feeding its half of each global batch. The
+callbacks: `Warmup(CosineDecay)` through our `ReduceLROnPlateau`,
+`LearningRateMonitor(update_freq="batch")` into WORK_DIR/logs (shared),
+`StochasticWeightAveraging`, and Keras's `BackupAndRestore` into
+WORK_DIR/backup_PROCESS_ID (one directory per process). With
+KILL_AT_STEP, the process SIGKILLs itself before that step. `train` (one
+process, the whole global batch) is the reference, imported by the test.
+"""
+
+import inspect
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keras_lrs import schedules as s  # noqa: E402
+from keras_lrs.callbacks import (  # noqa: E402
+    LearningRateMonitor,
+    ReduceLROnPlateau,
+    StochasticWeightAveraging,
+)
+
+PROCESSES = 2
+EPOCHS = 5
+STEPS_PER_EPOCH = 6
+GLOBAL_BATCH = 8
+
+
+def data():
+    """The examples of an epoch, in the order of the global batches."""
+    features = np.random.RandomState(0).uniform(-1, 1, (STEPS_PER_EPOCH * GLOBAL_BATCH, 4))
+    targets = np.sin(3 * features).sum(axis=1, keepdims=True)
+    return features.astype("float32"), targets.astype("float32")
+
+
+def schedule():
+    return s.Warmup(s.CosineDecay(0.2, EPOCHS * STEPS_PER_EPOCH), 4)
+
+
+def build_model():
+    # The same initial weights in every process: Keras checks that a
+    # replicated variable starts equal everywhere.
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)]
+    )
+    random = np.random.RandomState(1)
+    model.set_weights([random.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+    model.compile(optimizer=keras.optimizers.SGD(schedule(), momentum=0.5), loss="mse")
+    return model
+
+
+def callbacks(work_dir):
+    return [
+        # A loss that must fall by a tenth each epoch: it stops doing so
+        # soon, and the rate is cut (the test checks that it was).
+        ReduceLROnPlateau(monitor="loss", min_delta=0.1, patience=0, factor=0.5),
+        LearningRateMonitor(Path(work_dir) / "logs", update_freq="batch"),
+        StochasticWeightAveraging(start_epoch=3),
+    ]
+
+
+def summary(model, history):
+    return {
+        "weights": [w.ravel().tolist() for w in model.get_weights()],
+        "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+        "learning_rate": history.history["learning_rate"],
+        "loss": history.history["loss"],
+    }
+
+
+def train(work_dir):
+    """One process on the whole global batch: the reference."""
+    model = build_model()
+    x, y = data()
+    history = model.fit(
+        x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS, shuffle=False, verbose=0,
+        callbacks=callbacks(work_dir),
+    )
+    return summary(model, history)
+
+
+class KillAt(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) >= self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def initialize(process_id, port):
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    # Short timeouts where this JAX has them: a process whose peer died
+    # stops within seconds instead of minutes.
+    accepted = inspect.signature(jax.distributed.initialize).parameters
+    timeouts = {
+        name: seconds
+        for name, seconds in (
+            ("initialization_timeout", 60),
+            ("heartbeat_timeout_seconds", 10),
+            ("shutdown_timeout_seconds", 10),
+        )
+        if name in accepted
+    }
+    jax.distributed.initialize(
+        coordinator_address=f"127.0.0.1:{port}", num_processes=PROCESSES,
+        process_id=process_id, **timeouts,
+    )
+    return jax
+
+
+def main(process_id, port, work_dir, kill_at=None):
+    import tensorflow as tf
+
+    jax = initialize(process_id, port)
+    # Each process feeds its own half of each global batch (so no automatic
+    # sharding); Keras makes them one global array.
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
+    )
+    model = build_model()
+    x, y = data()
+    half = GLOBAL_BATCH // PROCESSES
+    mine = [
+        array.reshape(-1, PROCESSES, half, array.shape[-1])[:, process_id].reshape(-1, array.shape[-1])
+        for array in (x, y)
+    ]
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(mine)).batch(half)
+    extra = [] if kill_at is None else [KillAt(kill_at)]
+    backup = keras.callbacks.BackupAndRestore(Path(work_dir) / f"backup_{process_id}")
+    history = model.fit(
+        dataset, epochs=EPOCHS, verbose=0,
+        callbacks=[backup, *callbacks(work_dir), *extra],
+    )
+    print(json.dumps({"process": jax.process_index(), **summary(model, history)}), flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))

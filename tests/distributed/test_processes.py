@@ -1,0 +1,147 @@
+"""Two JAX processes on localhost train as one process on the same global
+batch, write each TensorBoard step once, and resume exactly after one of
+them is killed.
+
+`processes.py` is each process (started here, each under a timeout); the
+reference is one process training on the whole global batch, run here.
+Three launches of two processes: an uninterrupted run, a run whose second
+process is SIGKILLed mid-epoch (then the first), and its restart.
+"""
+
+import inspect
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import keras_lrs
+from tests.distributed import processes
+from tests.distributed.processes import EPOCHS, PROCESSES, STEPS_PER_EPOCH
+
+SCRIPT = Path(processes.__file__)
+TIMEOUT = 240  # seconds, per launch
+KILL_AT = 2 * STEPS_PER_EPOCH + 3  # in the middle of the third epoch
+
+
+def _skip_reason():
+    if keras.backend.backend() != "jax":
+        return "several processes of one training: JAX's (jax.distributed) here"
+    if "auto_shard_dataset" not in inspect.signature(keras.distribution.DataParallel).parameters:
+        return (
+            "this Keras's DataParallel cannot take each process's own batches "
+            "(no `auto_shard_dataset`)"
+        )
+    try:
+        import tensorflow  # noqa: F401  Keras feeds several processes tf.data only
+    except ImportError:
+        return "Keras feeds several JAX processes from a tf.data.Dataset only"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(work_dir, kill_at=None):
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    # One CPU device per process, whatever the caller's XLA flags.
+    env.pop("XLA_FLAGS", None)
+    port = str(_free_port())
+    extra = [] if kill_at is None else [str(kill_at)]
+    return [
+        subprocess.Popen(
+            [sys.executable, str(SCRIPT), str(index), port, str(work_dir), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        for index in range(PROCESSES)
+    ]
+
+
+def _finish(launched):
+    """Each process's JSON; all killed if one outlives the timeout."""
+    results = []
+    try:
+        for process in launched:
+            out, err = process.communicate(timeout=TIMEOUT)
+            assert process.returncode == 0, err[-3000:]
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for process in launched:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return results
+
+
+def _logged(work_dir):
+    """(steps, rates) of every `learning_rate` point under the log_dir, as
+    TensorBoard reads them: all event files, the latest value of a step
+    written again (after a restart) replacing the earlier."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(Path(work_dir) / "logs" / "train"), size_guidance={"scalars": 0})
+    accumulator.Reload()
+    points = accumulator.Scalars("learning_rate")
+    return np.array([p.step for p in points]), np.array([p.value for p in points])
+
+
+def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
+    pytest.importorskip("tensorboard")
+    total = EPOCHS * STEPS_PER_EPOCH
+    reference = processes.train(tmp_path / "one")
+    whole = _finish(_start(tmp_path / "whole"))
+
+    # The same weights, step and rates on both processes, and one process's.
+    assert [result["process"] for result in whole] == [0, 1]
+    first, second = whole
+    for key in ("weights", "steps", "learning_rate", "loss"):
+        assert first[key] == second[key], key
+    assert first["steps"] == reference["steps"] == total
+    for key in ("learning_rate", "loss"):
+        np.testing.assert_allclose(first[key], reference[key], rtol=1e-5)
+    for ours, theirs in zip(first["weights"], reference["weights"], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+    # Each step once in TensorBoard, with one process's rates.
+    steps, rates = _logged(tmp_path / "whole")
+    reference_steps, reference_rates = _logged(tmp_path / "one")
+    np.testing.assert_array_equal(steps, np.arange(total))
+    np.testing.assert_array_equal(reference_steps, np.arange(total))
+    np.testing.assert_allclose(rates, reference_rates, rtol=1e-5)
+    # The plateau really cut: the schedule's values times 1, 1/2, 1/4, ...
+    # (from step 1: the warmup starts at 0).
+    unscaled = keras_lrs.schedule_values(processes.schedule(), total)
+    cuts = -np.log2(rates[1:] / unscaled[1:])
+    np.testing.assert_allclose(cuts, np.round(cuts), atol=1e-5)
+    assert cuts[0] == 0 and cuts[-1] >= 1, cuts
+
+    # SIGKILL the second process mid-epoch, then the first (which waits for
+    # it), and restart both from their own backups.
+    killed = _start(tmp_path / "resumed", kill_at=KILL_AT)
+    try:
+        killed[1].communicate(timeout=TIMEOUT)
+    finally:
+        killed[0].send_signal(signal.SIGKILL)
+        killed[0].communicate(timeout=TIMEOUT)
+        killed[1].kill()
+    assert killed[1].returncode == -signal.SIGKILL
+    resumed = _finish(_start(tmp_path / "resumed"))
+    for result in resumed:
+        assert result["steps"] == total
+        assert result["weights"] == first["weights"]
+    steps, rates = _logged(tmp_path / "resumed")
+    reference_steps, reference_rates = _logged(tmp_path / "whole")
+    np.testing.assert_array_equal(steps, np.arange(total))
+    np.testing.assert_array_equal(rates, reference_rates)
