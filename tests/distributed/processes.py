@@ -4,7 +4,8 @@
 
 Process `PROCESS_ID` (0 or 1) joins `jax.distributed` with its coordinator
 on 127.0.0.1:PORT, and trains under `keras.distribution.DataParallel` over
-both processes' CPU devices, feeding its half of each global batch. The
+both processes' CPU devices, feeding its half of each global batch, as
+`examples/two_processes.py` does (with its functions). The
 callbacks: `Warmup(CosineDecay)` through our `ReduceLROnPlateau`,
 `LearningRateMonitor(update_freq="batch")` into WORK_DIR/logs (shared),
 `StochasticWeightAveraging`, and Keras's `BackupAndRestore` into
@@ -13,7 +14,6 @@ KILL_AT_STEP, the process SIGKILLs itself before that step. `train` (one
 process, the whole global batch) is the reference, imported by the test.
 """
 
-import inspect
 import json
 import os
 import signal
@@ -102,46 +102,16 @@ class KillAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def initialize(process_id, port):
+def main(process_id, port, work_dir, kill_at=None):
+    # As the example does it (the docs show it): join, then feed this
+    # process's half of each global batch.
     import jax
 
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    # Short timeouts where this JAX has them: a process whose peer died
-    # stops within seconds instead of minutes.
-    accepted = inspect.signature(jax.distributed.initialize).parameters
-    timeouts = {
-        name: seconds
-        for name, seconds in (
-            ("initialization_timeout", 60),
-            ("heartbeat_timeout_seconds", 10),
-            ("shutdown_timeout_seconds", 10),
-        )
-        if name in accepted
-    }
-    jax.distributed.initialize(
-        coordinator_address=f"127.0.0.1:{port}", num_processes=PROCESSES,
-        process_id=process_id, **timeouts,
-    )
-    return jax
+    from examples.two_processes import join, local_batches
 
-
-def main(process_id, port, work_dir, kill_at=None):
-    import tensorflow as tf
-
-    jax = initialize(process_id, port)
-    # Each process feeds its own half of each global batch (so no automatic
-    # sharding); Keras makes them one global array.
-    keras.distribution.set_distribution(
-        keras.distribution.DataParallel(devices=jax.devices(), auto_shard_dataset=False)
-    )
+    join(process_id, f"127.0.0.1:{port}", PROCESSES)
     model = build_model()
-    x, y = data()
-    half = GLOBAL_BATCH // PROCESSES
-    mine = [
-        array.reshape(-1, PROCESSES, half, array.shape[-1])[:, process_id].reshape(-1, array.shape[-1])
-        for array in (x, y)
-    ]
-    dataset = tf.data.Dataset.from_tensor_slices(tuple(mine)).batch(half)
+    dataset = local_batches(*data(), GLOBAL_BATCH)
     extra = [] if kill_at is None else [KillAt(kill_at)]
     backup = keras.callbacks.BackupAndRestore(Path(work_dir) / f"backup_{process_id}")
     history = model.fit(

@@ -1,11 +1,15 @@
-"""Two JAX processes on localhost train as one process on the same global
-batch, write each TensorBoard step once, and resume exactly after one of
-them is killed.
+"""Training on several processes on localhost, each started here under a
+timeout.
 
-`processes.py` is each process (started here, each under a timeout); the
-reference is one process training on the whole global batch, run here.
-Three launches of two processes: an uninterrupted run, a run whose second
-process is SIGKILLed mid-epoch (then the first), and its restart.
+JAX: two processes (`processes.py`) train as one process on the same
+global batch (the reference, run here), write each TensorBoard step once,
+and resume exactly after one of them is killed: three launches of two
+processes (an uninterrupted run, a run whose second process is SIGKILLed
+mid-epoch, then the first, and its restart).
+
+TensorFlow: two `MultiWorkerMirroredStrategy` workers (`workers.py`), one
+launch. Keras's own `fit` fails there, before any callback runs, on every
+Keras/TensorFlow pair CI runs; the test records that failure.
 """
 
 import inspect
@@ -23,14 +27,16 @@ import pytest
 
 import keras_lrs
 from tests.distributed import processes
+from keras_lrs import compat
 from tests.distributed.processes import EPOCHS, PROCESSES, STEPS_PER_EPOCH
 
 SCRIPT = Path(processes.__file__)
+WORKERS = SCRIPT.with_name("workers.py")
 TIMEOUT = 240  # seconds, per launch
 KILL_AT = 2 * STEPS_PER_EPOCH + 3  # in the middle of the third epoch
 
 
-def _skip_reason():
+def _jax_skip_reason():
     if keras.backend.backend() != "jax":
         return "several processes of one training: JAX's (jax.distributed) here"
     if "auto_shard_dataset" not in inspect.signature(keras.distribution.DataParallel).parameters:
@@ -45,7 +51,9 @@ def _skip_reason():
     return None
 
 
-pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+jax_processes = pytest.mark.skipif(
+    _jax_skip_reason() is not None, reason=str(_jax_skip_reason())
+)
 
 
 def _free_port():
@@ -54,19 +62,23 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def _start(work_dir, kill_at=None):
-    env = dict(os.environ, KERAS_BACKEND="jax")
+def _launch(script, *arguments, backend="jax"):
+    """Both processes of `script`, each given its index and `arguments`."""
+    env = dict(os.environ, KERAS_BACKEND=backend)
     # One CPU device per process, whatever the caller's XLA flags.
     env.pop("XLA_FLAGS", None)
-    port = str(_free_port())
-    extra = [] if kill_at is None else [str(kill_at)]
     return [
         subprocess.Popen(
-            [sys.executable, str(SCRIPT), str(index), port, str(work_dir), *extra],
+            [sys.executable, str(script), str(index), *map(str, arguments)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         for index in range(PROCESSES)
     ]
+
+
+def _start(work_dir, kill_at=None):
+    extra = [] if kill_at is None else [kill_at]
+    return _launch(SCRIPT, _free_port(), work_dir, *extra)
 
 
 def _finish(launched):
@@ -97,6 +109,7 @@ def _logged(work_dir):
     return np.array([p.step for p in points]), np.array([p.value for p in points])
 
 
+@jax_processes
 def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
     pytest.importorskip("tensorboard")
     total = EPOCHS * STEPS_PER_EPOCH
@@ -145,3 +158,33 @@ def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
     reference_steps, reference_rates = _logged(tmp_path / "whole")
     np.testing.assert_array_equal(steps, np.arange(total))
     np.testing.assert_array_equal(rates, reference_rates)
+
+
+# What Keras's `fit` raises on each worker, from its first train step
+# (checked on Keras 3.3.3 + TF 2.16.2, 3.8.0 + 2.18.1, 3.15.1 + 2.21.0).
+KERAS_FAILURE = (
+    # `_maybe_symbolic_build` builds the compiled metrics from the first
+    # batch, which is a `PerReplica` under the strategy.
+    "ValueError: Attempt to convert a value (PerReplica"
+    if compat.KERAS_VERSION >= (3, 8)
+    # `reduce_per_replica` reduces the scalar loss along axis 0.
+    else "ValueError: Invalid reduction dimension 0 for input with 0 dimensions"
+)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.distribute.MultiWorkerMirroredStrategy is TensorFlow's",
+)
+def test_multi_worker_mirrored_strategy_fails_in_keras_fit(tmp_path):
+    workers = _finish(_launch(WORKERS, _free_port(), _free_port(), tmp_path, backend="tensorflow"))
+    # The cluster has no "chief": worker 0 writes.
+    assert [worker["first"] for worker in workers] == [True, False]
+    if not any("error" in worker for worker in workers):
+        pytest.fail(
+            f"Keras {keras.__version__} trains under MultiWorkerMirroredStrategy "
+            "now: test the callbacks there (identical workers, each step once "
+            "in TensorBoard) instead of this failure."
+        )
+    for worker in workers:
+        assert worker["error"].startswith(KERAS_FAILURE), worker["error"][:300]
