@@ -11,13 +11,17 @@ directory (`backup/process_ID`), so that a run killed at any point resumes
 exactly when all processes are started again.
 """
 
+import argparse
 import inspect
 import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# Run from a checkout without installing: the package lies one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -110,7 +114,22 @@ def start_both():
     return max(process.wait() for process in processes)
 
 
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "process_id", nargs="?", type=int,
+        help="this process's index, from 0; without it, both processes start here",
+    )
+    parser.add_argument("coordinator", nargs="?", help="HOST:PORT of process 0")
+    parser.add_argument("num_processes", nargs="?", type=int, help="how many processes")
+    args = parser.parse_args()
+    if args.process_id is None:
+        return start_both()
+    if args.coordinator is None or args.num_processes is None:
+        parser.error("give PROCESS_ID, COORDINATOR and NUM_PROCESSES, or none")
+    train(args.process_id, args.coordinator, args.num_processes)
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 1:
-        sys.exit(start_both())
-    train(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]))
+    sys.exit(main())

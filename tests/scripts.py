@@ -12,6 +12,7 @@ SCRIPTS = {
     "fashion_mnist": ROOT / "examples" / "fashion_mnist.py",
     "compare_schedules": ROOT / "examples" / "compare_schedules.py",
     "time_to_accuracy": ROOT / "examples" / "time_to_accuracy.py",
+    "two_processes": ROOT / "examples" / "two_processes.py",
     "overhead": ROOT / "benchmarks" / "overhead.py",
     "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
     "schedule_call": ROOT / "benchmarks" / "schedule_call.py",

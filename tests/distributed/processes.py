@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import (  # noqa: E402
     LearningRateMonitor,
@@ -81,15 +82,32 @@ def summary(model, history):
     }
 
 
+def range_test(model, batches):
+    """The range test's losses (its progress bar shown), and whether it
+    restored the model and the optimizer bit for bit."""
+    def state():
+        return [keras.ops.convert_to_numpy(v) for v in model.variables + model.optimizer.variables]
+
+    keras_lrs.find_learning_rate(model, batches, num_steps=2, verbose=0)  # builds
+    before = state()
+    result = keras_lrs.find_learning_rate(
+        model, batches, start_learning_rate=1e-3, end_learning_rate=1.0, num_steps=6
+    )
+    restored = all(np.array_equal(a, b) for a, b in zip(before, state(), strict=True))
+    return {"range_test_losses": result.losses.tolist(), "range_test_restored": restored}
+
+
 def train(work_dir):
     """One process on the whole global batch: the reference."""
     model = build_model()
     x, y = data()
+    starts = range(0, len(x), GLOBAL_BATCH)
+    tested = range_test(model, [(x[i:i + GLOBAL_BATCH], y[i:i + GLOBAL_BATCH]) for i in starts])
     history = model.fit(
         x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS, shuffle=False, verbose=0,
         callbacks=callbacks(work_dir),
     )
-    return summary(model, history)
+    return {**summary(model, history), **tested}
 
 
 class KillAt(keras.callbacks.Callback):
@@ -112,13 +130,17 @@ def main(process_id, port, work_dir, kill_at=None):
     join(process_id, f"127.0.0.1:{port}", PROCESSES)
     model = build_model()
     dataset = local_batches(*data(), GLOBAL_BATCH)
+    tested = range_test(model, list(dataset.as_numpy_iterator()))
     extra = [] if kill_at is None else [KillAt(kill_at)]
     backup = keras.callbacks.BackupAndRestore(Path(work_dir) / f"backup_{process_id}")
     history = model.fit(
         dataset, epochs=EPOCHS, verbose=0,
         callbacks=[backup, *callbacks(work_dir), *extra],
     )
-    print(json.dumps({"process": jax.process_index(), **summary(model, history)}), flush=True)
+    print(
+        json.dumps({"process": jax.process_index(), **summary(model, history), **tested}),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Training on several processes on localhost, each started here under a
 timeout.
 
-JAX: two processes (`processes.py`) train as one process on the same
-global batch (the reference, run here), write each TensorBoard step once,
+JAX: two processes (`processes.py`) run the range test and train as one
+process on the same global batch (the reference, run here), write each
+TensorBoard step once,
 and resume exactly after one of them is killed: three launches of two
 processes (an uninterrupted run, a run whose second process is SIGKILLed
 mid-epoch, then the first, and its restart).
@@ -88,7 +89,7 @@ def _finish(launched):
         for process in launched:
             out, err = process.communicate(timeout=TIMEOUT)
             assert process.returncode == 0, err[-3000:]
-            results.append(json.loads(out.strip().splitlines()[-1]))
+            results.append({**json.loads(out.strip().splitlines()[-1]), "stdout": out})
     finally:
         for process in launched:
             if process.poll() is None:
@@ -126,6 +127,15 @@ def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
         np.testing.assert_allclose(first[key], reference[key], rtol=1e-5)
     for ours, theirs in zip(first["weights"], reference["weights"], strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+    # The range test, before: the same losses as one process, the model
+    # restored bit for bit, the progress bar on the first process only.
+    for result in whole:
+        assert result["range_test_restored"]
+        np.testing.assert_allclose(
+            result["range_test_losses"], reference["range_test_losses"], rtol=1e-5
+        )
+    assert "6/6" in first["stdout"] and "6/6" not in second["stdout"]
 
     # Each step once in TensorBoard, with one process's rates.
     steps, rates = _logged(tmp_path / "whole")
