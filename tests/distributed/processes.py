@@ -1,6 +1,6 @@
 """One of two JAX processes training together; prints what it ended with, as JSON.
 
-    python tests/distributed/processes.py PROCESS_ID PORT WORK_DIR [KILL_AT_STEP]
+    python tests/distributed/processes.py PROCESS_ID PORT WORK_DIR RUN
 
 Process `PROCESS_ID` (0 or 1) joins `jax.distributed` with its coordinator
 on 127.0.0.1:PORT, and trains under `keras.distribution.DataParallel` over
@@ -9,9 +9,10 @@ both processes' CPU devices, feeding its half of each global batch, as
 callbacks: `Warmup(CosineDecay)` through our `ReduceLROnPlateau`,
 `LearningRateMonitor(update_freq="batch")` into WORK_DIR/logs (shared),
 `StochasticWeightAveraging`, and Keras's `BackupAndRestore` into
-WORK_DIR/backup_PROCESS_ID (one directory per process). With
-KILL_AT_STEP, the process SIGKILLs itself before that step. `train` (one
-process, the whole global batch) is the reference, imported by the test.
+WORK_DIR/backup_PROCESS_ID (one directory per process). RUN is "first"
+(the range test runs before training), a step (the process SIGKILLs itself
+before it) or "resumed". `train` (one process, the whole global batch) is
+the reference, imported by the test.
 """
 
 import json
@@ -88,7 +89,7 @@ def range_test(model, batches):
     def state():
         return [keras.ops.convert_to_numpy(v) for v in model.variables + model.optimizer.variables]
 
-    keras_lrs.find_learning_rate(model, batches, num_steps=2, verbose=0)  # builds
+    model.optimizer.build(model.trainable_variables)
     before = state()
     result = keras_lrs.find_learning_rate(
         model, batches, start_learning_rate=1e-3, end_learning_rate=1.0, num_steps=6
@@ -120,7 +121,7 @@ class KillAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def main(process_id, port, work_dir, kill_at=None):
+def main(process_id, port, work_dir, run):
     # As the example does it (the docs show it): join, then feed this
     # process's half of each global batch.
     import jax
@@ -130,8 +131,8 @@ def main(process_id, port, work_dir, kill_at=None):
     join(process_id, f"127.0.0.1:{port}", PROCESSES)
     model = build_model()
     dataset = local_batches(*data(), GLOBAL_BATCH)
-    tested = range_test(model, list(dataset.as_numpy_iterator()))
-    extra = [] if kill_at is None else [KillAt(kill_at)]
+    tested = range_test(model, list(dataset.as_numpy_iterator())) if run == "first" else {}
+    extra = [KillAt(int(run))] if run.isdigit() else []
     backup = keras.callbacks.BackupAndRestore(Path(work_dir) / f"backup_{process_id}")
     history = model.fit(
         dataset, epochs=EPOCHS, verbose=0,
@@ -144,4 +145,4 @@ def main(process_id, port, work_dir, kill_at=None):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))
+    main(int(sys.argv[1]), *sys.argv[2:])

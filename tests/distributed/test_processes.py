@@ -77,9 +77,8 @@ def _launch(script, *arguments, backend="jax"):
     ]
 
 
-def _start(work_dir, kill_at=None):
-    extra = [] if kill_at is None else [kill_at]
-    return _launch(SCRIPT, _free_port(), work_dir, *extra)
+def _start(work_dir, run):
+    return _launch(SCRIPT, _free_port(), work_dir, run)
 
 
 def _finish(launched):
@@ -115,7 +114,7 @@ def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
     pytest.importorskip("tensorboard")
     total = EPOCHS * STEPS_PER_EPOCH
     reference = processes.train(tmp_path / "one")
-    whole = _finish(_start(tmp_path / "whole"))
+    whole = _finish(_start(tmp_path / "whole", "first"))
 
     # The same weights, step and rates on both processes, and one process's.
     assert [result["process"] for result in whole] == [0, 1]
@@ -152,7 +151,7 @@ def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
 
     # SIGKILL the second process mid-epoch, then the first (which waits for
     # it), and restart both from their own backups.
-    killed = _start(tmp_path / "resumed", kill_at=KILL_AT)
+    killed = _start(tmp_path / "resumed", KILL_AT)
     try:
         killed[1].communicate(timeout=TIMEOUT)
     finally:
@@ -160,7 +159,7 @@ def test_two_processes_train_as_one_and_resume_exactly(tmp_path):
         killed[0].communicate(timeout=TIMEOUT)
         killed[1].kill()
     assert killed[1].returncode == -signal.SIGKILL
-    resumed = _finish(_start(tmp_path / "resumed"))
+    resumed = _finish(_start(tmp_path / "resumed", "resumed"))
     for result in resumed:
         assert result["steps"] == total
         assert result["weights"] == first["weights"]
