@@ -228,7 +228,7 @@ def find_learning_rate(
                 # to 3.9 return the running mean of every call since the last
                 # reset (of `evaluate` calls too).
                 model.reset_metrics()
-                logs = model.train_on_batch(batch_x, batch_y, return_dict=True)
+                logs = _train_on_batch(model, batch_x, batch_y)
                 loss = float(logs["loss"])
                 losses.append(loss)
                 average = smoothing * average + (1 - smoothing) * loss
@@ -251,6 +251,17 @@ def find_learning_rate(
         losses=np.array(losses),
         smoothed_losses=np.array(smoothed),
     )
+
+
+def _train_on_batch(model, x, y):
+    # Keras 3.8's (and older) JAX `train_on_batch` under a distribution lays out
+    # each of (x, y, sample_weight), a missing sample weight included
+    # ("'NoneType' object has no attribute 'shape'"): weights of 1 are
+    # given there, which change no loss.
+    weights = None
+    if keras.backend.backend() == "jax" and keras.distribution.distribution() and y is not None:
+        weights = np.ones(len(keras.tree.flatten(y)[0]), "float32")
+    return model.train_on_batch(x, y, sample_weight=weights, return_dict=True)
 
 
 def _assign_all(variables, values):
