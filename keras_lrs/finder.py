@@ -175,86 +175,100 @@ def find_learning_rate(
             f"Received: model={model.name!r} with no optimizer"
         )
 
-    batches = _batches(x, y, batch_size or 32)
-    first = next(batches)
-    batches = itertools.chain([first], batches)
-    if not model.built:
-        model(first[0])
-    optimizer = model.optimizer
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
-    ramp = Warmup(end, num_steps - 1, start, shape=mode)
-    rates = schedule_values(ramp, num_steps)
-    holders = rate_holders(optimizer)
-    # One multiplier of every optimizer's rate with a MultiOptimizer; for
-    # one optimizer its rate itself (the multiplier of 1).
-    multipliers = (
-        OptimizerRates(optimizer).current_values()
-        if compat.is_multi_optimizer(optimizer)
-        else [1.0]
-    )
+    # Under a `tf.distribute` strategy, the optimizer's variables (built
+    # here if not yet) and the train step belong in its scope.
+    with compat.distribution_scope(model):
+        batches = _batches(x, y, batch_size or 32)
+        first = next(batches)
+        batches = itertools.chain([first], batches)
+        if not model.built:
+            model(first[0])
+        optimizer = model.optimizer
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        ramp = Warmup(end, num_steps - 1, start, shape=mode)
+        rates = schedule_values(ramp, num_steps)
+        holders = rate_holders(optimizer)
+        # One multiplier of every optimizer's rate with a MultiOptimizer; for
+        # one optimizer its rate itself (the multiplier of 1).
+        multipliers = (
+            OptimizerRates(optimizer).current_values()
+            if compat.is_multi_optimizer(optimizer)
+            else [1.0]
+        )
 
-    saved_weights = [ops.convert_to_numpy(v) for v in model.variables]
-    saved_optimizer = [ops.convert_to_numpy(v) for v in optimizer.variables]
-    saved_rates = [compat.held_rate(holder) for holder in holders]
-    saved_steps_per_execution = model.steps_per_execution
-    losses = []
-    held = contextlib.ExitStack()  # the groups' ratios (multipliers), as now
-    try:
-        # One batch per call: Keras 3.3's TensorFlow `train_on_batch` with
-        # `steps_per_execution > 1` asks for more batches than it is given.
-        model.steps_per_execution = 1
-        # After a `fit` with `use_ema=True`, JAX's weights and their moving
-        # averages can share buffers (Keras's final swap), which a train
-        # step may not donate twice: the weights are given buffers of
-        # their own, with the same values.
-        _assign_all(model.variables, saved_weights)
-        for holder, multiplier in zip(holders, multipliers):
-            held.enter_context(held_multipliers(holder))
-            compat.hold_rate(
-                holder,
-                Warmup(end * multiplier, num_steps - 1, start * multiplier, shape=mode),
-            )
-            compat.batch_counter(holder).assign(0)
-        compat.reset_train_function(model)
-        progress = None
-        if verbose:
-            # Stateful: show each step's own loss, not a running mean.
-            progress = keras.utils.Progbar(
-                num_steps, stateful_metrics=["loss", "learning_rate"]
-            )
-        smoothed, best = [], math.inf
-        average = 0.0
-        for step in range(num_steps):
-            batch_x, batch_y = next(batches)
-            # Recent Keras resets the metrics in `train_on_batch`; Keras 3.3
-            # to 3.9 return the running mean of every call since the last
-            # reset (of `evaluate` calls too).
-            model.reset_metrics()
-            logs = model.train_on_batch(batch_x, batch_y, return_dict=True)
-            loss = float(logs["loss"])
-            losses.append(loss)
-            average = smoothing * average + (1 - smoothing) * loss
-            smoothed.append(average / (1 - smoothing ** (step + 1)))
-            best = min(best, smoothed[-1])
-            if progress is not None:
-                progress.update(step + 1, [("loss", loss), ("learning_rate", rates[step])])
-            if not math.isfinite(smoothed[-1]) or smoothed[-1] > threshold * best:
-                break
-    finally:
-        held.close()
-        for holder, rate in zip(holders, saved_rates):
-            compat.hold_rate(holder, rate)
-        model.steps_per_execution = saved_steps_per_execution
-        _assign_all(model.variables, saved_weights)
-        _assign_all(optimizer.variables, saved_optimizer)
-        compat.reset_train_function(model)
+        saved_weights = [ops.convert_to_numpy(v) for v in model.variables]
+        saved_optimizer = [ops.convert_to_numpy(v) for v in optimizer.variables]
+        saved_rates = [compat.held_rate(holder) for holder in holders]
+        saved_steps_per_execution = model.steps_per_execution
+        losses = []
+        held = contextlib.ExitStack()  # the groups' ratios (multipliers), as now
+        try:
+            # One batch per call: Keras 3.3's TensorFlow `train_on_batch` with
+            # `steps_per_execution > 1` asks for more batches than it is given.
+            model.steps_per_execution = 1
+            # After a `fit` with `use_ema=True`, JAX's weights and their moving
+            # averages can share buffers (Keras's final swap), which a train
+            # step may not donate twice: the weights are given buffers of
+            # their own, with the same values.
+            _assign_all(model.variables, saved_weights)
+            for holder, multiplier in zip(holders, multipliers):
+                held.enter_context(held_multipliers(holder))
+                compat.hold_rate(
+                    holder,
+                    Warmup(end * multiplier, num_steps - 1, start * multiplier, shape=mode),
+                )
+                compat.batch_counter(holder).assign(0)
+            compat.reset_train_function(model)
+            progress = None
+            if verbose and compat.is_first_process(model):
+                # Stateful: show each step's own loss, not a running mean.
+                progress = keras.utils.Progbar(
+                    num_steps, stateful_metrics=["loss", "learning_rate"]
+                )
+            smoothed, best = [], math.inf
+            average = 0.0
+            for step in range(num_steps):
+                batch_x, batch_y = next(batches)
+                # Recent Keras resets the metrics in `train_on_batch`; Keras 3.3
+                # to 3.9 return the running mean of every call since the last
+                # reset (of `evaluate` calls too).
+                model.reset_metrics()
+                logs = _train_on_batch(model, batch_x, batch_y)
+                loss = float(logs["loss"])
+                losses.append(loss)
+                average = smoothing * average + (1 - smoothing) * loss
+                smoothed.append(average / (1 - smoothing ** (step + 1)))
+                best = min(best, smoothed[-1])
+                if progress is not None:
+                    progress.update(step + 1, [("loss", loss), ("learning_rate", rates[step])])
+                if not math.isfinite(smoothed[-1]) or smoothed[-1] > threshold * best:
+                    break
+        finally:
+            held.close()
+            for holder, rate in zip(holders, saved_rates):
+                compat.hold_rate(holder, rate)
+            model.steps_per_execution = saved_steps_per_execution
+            _assign_all(model.variables, saved_weights)
+            _assign_all(optimizer.variables, saved_optimizer)
+            compat.reset_train_function(model)
     count = len(losses)
     return LRFinderResult(
         learning_rates=rates[:count].astype("float64"),
         losses=np.array(losses),
         smoothed_losses=np.array(smoothed),
     )
+
+
+def _train_on_batch(model, x, y):
+    # Keras 3.8's (and older) JAX `train_on_batch` under a distribution lays out
+    # each of (x, y, sample_weight), a missing sample weight included
+    # ("'NoneType' object has no attribute 'shape'"): weights of 1 are
+    # given there, which change no loss.
+    weights = None
+    if keras.backend.backend() == "jax" and keras.distribution.distribution() and y is not None:
+        weights = np.ones(len(keras.tree.flatten(y)[0]), "float32")
+    return model.train_on_batch(x, y, sample_weight=weights, return_dict=True)
 
 
 def _assign_all(variables, values):

@@ -39,6 +39,7 @@ MARKERS = {
 # workers sat idle. The files that take longest start first instead (the
 # longest on PyTorch first), the others follow in their order.
 SLOWEST_FILES = (
+    "tests/distributed/test_processes.py",
     "tests/optimizers/test_scheduled_optimizers.py",
     "tests/test_benchmarks.py",
     "tests/resume/test_swa_resume.py",

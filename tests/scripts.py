@@ -13,6 +13,7 @@ SCRIPTS = {
     "compare_schedules": ROOT / "examples" / "compare_schedules.py",
     "time_to_accuracy": ROOT / "examples" / "time_to_accuracy.py",
     "finetune": ROOT / "examples" / "finetune.py",
+    "two_processes": ROOT / "examples" / "two_processes.py",
     "overhead": ROOT / "benchmarks" / "overhead.py",
     "overhead_table": ROOT / "benchmarks" / "overhead_table.py",
     "schedule_call": ROOT / "benchmarks" / "schedule_call.py",

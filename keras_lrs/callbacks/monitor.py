@@ -6,6 +6,7 @@ import time
 import keras
 import numpy as np
 
+from keras_lrs import compat
 from keras_lrs._plumbing.events import EventFile
 from keras_lrs._plumbing.rates import OptimizerRates, Rate, current_step, rate_holder
 from keras_lrs.schedules.checks import check_bool, check_choice
@@ -27,7 +28,8 @@ class LearningRateMonitor(keras.callbacks.Callback):
     `TensorBoard` callback: `update_freq="batch"` one point per optimizer
     step at x = the step, every step even with `steps_per_execution > 1`;
     `"epoch"` one point per epoch. It adds no host synchronisation per step
-    and needs neither TensorFlow nor the `tensorboard` package.
+    and needs neither TensorFlow nor the `tensorboard` package. When several
+    processes train, the first one writes (`compat.is_first_process`).
 
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     >>> schedule = keras_lrs.schedules.StepDecay(0.1, step_size=2, gamma=0.5)
@@ -81,7 +83,13 @@ class LearningRateMonitor(keras.callbacks.Callback):
         self._epoch_rates = None
 
     def on_train_begin(self, logs=None):
-        if self.log_dir is not None and self._writer is None:
+        # Every process computes the same values (and adds them to its
+        # logs); one writes them, so that each step is in TensorBoard once.
+        if (
+            self.log_dir is not None
+            and self._writer is None
+            and compat.is_first_process(self.model)
+        ):
             self._writer = EventFile(os.path.join(self.log_dir, "train"))
 
     def on_epoch_begin(self, epoch, logs=None):

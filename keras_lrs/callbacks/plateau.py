@@ -7,6 +7,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lrs import compat
 from keras_lrs._plumbing.ordering import run_before_checkpoints
 from keras_lrs._plumbing.rates import OptimizerRates, callback_state, enable_scaling
 from keras_lrs.callbacks.plateau_rules import FRESH, Counters, KerasRule, TorchRule
@@ -206,7 +207,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             return False
         # `scale` is the rate itself (a float rate) or its multiplier.
         scale.assign(multiplier * new / old)
-        if self.verbose:
+        if self.verbose and compat.is_first_process(self.model):
             which = "" if name == "learning_rate" else " " + name.removeprefix("learning_rate_")
             _print_msg(
                 f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{which} "

@@ -5,6 +5,7 @@ import warnings
 
 import keras
 
+from keras_lrs import compat
 from keras_lrs.callbacks.swa_batch_norm import batch_norm_layers, update_batch_norm
 from keras_lrs.callbacks.swa_average import averaged_weights, averaging_state
 from keras_lrs.callbacks.swa_rate_phase import float_rates_as_scales, install_rate_phase
@@ -219,7 +220,7 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
         if self._state.count_value() == 0:
             return
         self._state.swap_into(self.model)
-        if self.verbose:
+        if self.verbose and compat.is_first_process(self.model):
             print(
                 "\nStochasticWeightAveraging: the model has the average of "
                 f"{self._state.count_value()} epochs."
@@ -242,7 +243,8 @@ class StochasticWeightAveraging(keras.callbacks.Callback):
         # `average_k = average_{k-1} + (w - average_{k-1}) / k`, computed in
         # float64 on the host and stored in float32 variables.
         self._state.add(self.model, epoch)
-        if self.verbose and self._state.count_value() == 1:
+        first = self._state.count_value() == 1
+        if self.verbose and first and compat.is_first_process(self.model):
             print(f"\nStochasticWeightAveraging: averaging from epoch {epoch + 1}.")
 
     def _swap_back(self):

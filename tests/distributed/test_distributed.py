@@ -70,3 +70,11 @@ def test_two_devices_apply_and_log_the_rates_of_one(tmp_path):
     assert all(scale == [0.125] for scale in two["scale"] + one["scale"])
     assert two["learning_rate"] == one["learning_rate"]
     assert two["steps"] == one["steps"] == total
+
+
+    # The range test under the strategy or distribution (no scope entered):
+    # the model restored bit for bit (the fit above then trained from the
+    # start), and the losses of one device.
+    assert two["range_test_restored"] == one["range_test_restored"] == [True, True]
+    np.testing.assert_allclose(two["range_test_losses"], one["range_test_losses"], rtol=1e-6)
+    assert len(one["range_test_losses"][0]) == 8

@@ -7,7 +7,8 @@ logical CPU devices; on JAX, `keras.distribution.DataParallel` over two
 host devices (`XLA_FLAGS=--xla_force_host_platform_device_count=2`, set by
 the caller). The model's kernel records the sum of the rates applied (see
 `tests/callbacks/helpers.py`); each replica's copy of it, and of the
-plateau scale, is printed so that the caller can check they agree.
+plateau scale, is printed so that the caller can check they agree. Before
+training, the range test runs on the model, with no scope entered.
 """
 
 import json
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau  # noqa: E402
 
@@ -87,6 +89,7 @@ def main(devices, log_dir):
             )
         model = build_model()
     x = np.ones((STEPS_PER_EPOCH * GLOBAL_BATCH, 1), "float32")
+    range_test = run_range_test(model, x)
     # A loss that never falls in "max" mode: the rate halves after each
     # epoch that ends after the warmup.
     plateau = ReduceLROnPlateau(monitor="loss", mode="max", patience=0, factor=0.5)
@@ -102,7 +105,34 @@ def main(devices, log_dir):
         "scale": replicas(scale, strategy),
         "learning_rate": history.history["learning_rate"],
         "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+        **range_test,
     }))
+
+
+def run_range_test(model, x):
+    """The range test's losses, twice, with no scope entered (the optimizer
+    is built by the first), and whether each restored the model bit for bit."""
+    def state():
+        return [keras.ops.convert_to_numpy(v) for v in model.variables + model.optimizer.variables]
+
+    # A kernel of 5: the losses (5 minus the rates applied so far) stay
+    # positive, and the test runs its 8 steps.
+    model.layers[0].kernel.assign(np.full((1, 1), 5.0, "float32"))
+    losses, restored = [], []
+    for _ in range(2):
+        before = state()
+        result = keras_lrs.find_learning_rate(
+            model, x, x, batch_size=GLOBAL_BATCH, start_learning_rate=1e-3,
+            end_learning_rate=1.0, num_steps=8, verbose=0,
+        )
+        after = state()
+        losses.append(result.losses.tolist())
+        # The first test built the optimizer: only the model's weights before.
+        restored.append(all(
+            np.array_equal(a, b) for a, b in zip(before, after[:len(before)])
+        ))
+    model.layers[0].kernel.assign(np.zeros((1, 1), "float32"))
+    return {"range_test_losses": losses, "range_test_restored": restored}
 
 
 if __name__ == "__main__":

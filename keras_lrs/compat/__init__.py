@@ -1,5 +1,8 @@
 """Everything keras_lrs reads or writes of Keras beyond its public API.
 
+A package for its length: `compat.fit` (the running `fit`) and
+`compat.processes` (several processes), whose names are taken here.
+
 The library supports every Keras from 3.3 (what TensorFlow 2.16 installs)
 to the newest; each private attribute it touches, and each difference
 between those versions that matters to it, is here and nowhere else:
@@ -34,6 +37,9 @@ between those versions that matters to it, is here and nowhere else:
   only `fit` calls, is wrapped once (`run_at_fit_start`) to size schedules
   to the training, and `model.train_function` made again
   (`rebuild_train_function`) when a schedule was swapped.
+- Which process of a multi-process training this is, and the
+  `tf.distribute` strategy a TensorFlow model was built under (its public
+  `distribute_strategy`), whose scope must hold any variable made for it.
 
 Overridden, not read, by `keras_lrs.optimizers` (its module docstring says
 which): `_backend_apply_gradients`, `_apply_weight_decay`,
@@ -44,11 +50,16 @@ Optimizer wrappers are public in every version: a `LossScaleOptimizer`'s
 """
 
 import contextlib
-import functools
-import gc
 import re
 
 import keras
+
+from keras_lrs.compat.fit import (  # noqa: F401  (compat's names)
+    fit_callbacks,
+    rebuild_train_function,
+    run_at_fit_start,
+)
+from keras_lrs.compat.processes import distribution_scope, is_first_process  # noqa: F401
 
 KERAS_VERSION = tuple(
     int(part) for part in re.match(r"(\d+)\.(\d+)", keras.__version__).groups()
@@ -245,70 +256,3 @@ def backend_class(keras_class):
     """The class `keras_class(...)` builds on the running backend: on
     PyTorch, Keras's `__new__` swaps its optimizers for fused ones."""
     return type(keras_class.__new__(keras_class))
-
-
-# --- the callbacks of a fit -------------------------------------------------
-
-
-def fit_callbacks(callback):
-    """The list of callbacks that the running `fit` calls `callback` with.
-
-    `fit` wraps the callbacks it is given in a `keras.callbacks.CallbackList`
-    (public, with a public `callbacks` list); no callback is told about it,
-    so it is found among the objects that refer to `callback`. None outside
-    of `fit` (callbacks called by hand) or if there is not exactly one.
-    """
-    found = []
-    for referrer in gc.get_referrers(callback):
-        if isinstance(referrer, list) and any(item is callback for item in referrer):
-            if any(owner.callbacks is referrer for owner in _callback_lists(referrer)):
-                found.append(referrer)
-    return found[0] if len(found) == 1 else None
-
-
-def _callback_lists(items):
-    """The `CallbackList`s that refer to `items` (directly, or through their
-    `__dict__` on Pythons that keep one apart)."""
-    for owner in gc.get_referrers(items):
-        if isinstance(owner, keras.callbacks.CallbackList):
-            yield owner
-        elif isinstance(owner, dict):
-            for holder in gc.get_referrers(owner):
-                if (
-                    isinstance(holder, keras.callbacks.CallbackList)
-                    and getattr(holder, "__dict__", None) is owner
-                ):
-                    yield holder
-
-
-# --- the start of a fit -----------------------------------------------------
-
-
-def run_at_fit_start(function):
-    """Makes every `fit` call `function(model, params)` as it starts.
-
-    Keras has no hook for it, so this is the one patch of a Keras class that
-    keras_lrs applies (once, at import): `CallbackList.on_train_begin`,
-    called by `fit` alone (in every version and backend) with the
-    `CallbackList`'s `params` (`epochs`, `steps` per epoch, None when
-    unknown) set, after the train function is made (not yet traced) and
-    before any callback's `on_train_begin`.
-    """
-    original = keras.callbacks.CallbackList.on_train_begin
-    if getattr(original, "_keras_lrs_runs", None) is function:
-        return
-
-    @functools.wraps(original)
-    def on_train_begin(self, logs=None):
-        function(self.model, self.params)
-        return original(self, logs)
-
-    on_train_begin._keras_lrs_runs = function
-    keras.callbacks.CallbackList.on_train_begin = on_train_begin
-
-
-def rebuild_train_function(model):
-    """Makes `model.train_function` again, for a `fit` that has already made
-    it and calls it next (it is traced at its first call)."""
-    reset_train_function(model)
-    model.make_train_function(force=True)
