@@ -50,6 +50,8 @@ PANELS = [
     "CosineRestarts(1.0, 200, m_mul=0.6)",
     "OneCycle(1.0)",  # the length left to the training: the 1000 steps
     "Cyclical(0.1, 1.0, 125, mode='triangular2')",
+    "OneCycleMomentum()",  # the momentum that goes with OneCycle
+    "CyclicalMomentum(0.8, 0.9, 125, mode='triangular2')",
     "Warmup(CosineDecay(1.0), 0.1)",
     "Sequential([0.2, CosineDecay(1.0, 700), 0.05], [100, 800])",
     "FromEpochs(StepDecay(1.0, 2, gamma=0.5), 100)",
