@@ -207,6 +207,9 @@ def test_bad_inputs_are_one_line_and_exit_code_2(tmp_path, args, message):
     scripts.assert_one_line_usage_error(result, SCRIPT, message)
 
 
+# How the script reports its averaging rows is Python (SWA's phase in a
+# fit is checked on every backend in tests/callbacks/test_swa.py).
+@pytest.mark.once_per_keras
 def test_weight_averaging_rows(tmp_path):
     out = tmp_path / "out"
     result = run_script(

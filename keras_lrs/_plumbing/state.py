@@ -14,7 +14,10 @@ class CallbackState(keras.layers.Layer):
     state is its `ScaledSchedule`'s, whose config records `values()`, so
     that a model loaded from `.keras` by `keras.models.load_model` (a fresh
     optimizer, which Keras gives no place for it) gets it back: one object,
-    read from whichever of the two a load has, never merged.
+    read from whichever of the two a load has, never merged. The weights
+    alone cannot serve `load_model`: Keras's saving skips every attribute
+    a plain `Optimizer` has (`_learning_rate`, where the schedule is,
+    among them), and the fresh optimizer has none of ours to load into.
 
     Counters are int32 (a scalar or a vector).
     """

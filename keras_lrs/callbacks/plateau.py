@@ -135,10 +135,10 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     def _counters(self):
         return _decode(self._stored())
 
-    def _set_counters(self, counters, stored=None):
+    def _set_counters(self, counters):
         encoded = _encode(counters)
         # Written only when changed: each write is a copy to the device.
-        if encoded != (stored or self._stored()):
+        if encoded != self._stored():
             self._state.assign(encoded)
 
     @property
@@ -197,10 +197,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             ]
             return any(lowered)
 
-        stored = self._stored()
         value = float(logs[self.monitor])
-        counters = self.rule.epoch_end(value, _decode(stored), reduce)
-        self._set_counters(counters, stored)
+        self._set_counters(self.rule.epoch_end(value, self._counters(), reduce))
 
     def _reduce(self, epoch, name, scale, old, multiplier, new):
         if new is None:

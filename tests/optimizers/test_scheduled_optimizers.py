@@ -34,11 +34,20 @@ def _fresh_torch_compile():
     yield
 
 
-def _model(optimizer):
+def _model(optimizer, compiled=True):
+    """A one-layer model, compiled (XLA, jax.jit, torch.compile).
+
+    On PyTorch, Keras's default is eager and each torch.compile costs
+    seconds: there `compiled=False` runs eagerly, for the tests whose
+    assertion is not about the compiled step (each optimizer class runs
+    compiled in `test_a_constant_schedule_is_the_float`, each family of
+    scheduled rules in `test_trained_weights_are_a_numpy_loop_of_kerass_rule`).
+    """
     model = keras.Sequential(
         [keras.Input((FEATURES,)), keras.layers.Dense(1, kernel_initializer="ones")]
     )
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=True,
+    model.compile(optimizer=optimizer, loss="mse",
+                  jit_compile=compiled or BACKEND != "torch",
                   steps_per_execution=SPE)
     return model
 
@@ -189,8 +198,8 @@ def test_the_train_function_is_traced_once(name, argument, options):
 def test_with_floats_the_weights_are_kerass(name, kwargs):
     if not hasattr(optimizers, name):
         pytest.skip(f"Keras {keras.__version__} has no {name}")
-    ours = _fit(_model(getattr(optimizers, name)(0.01, **kwargs)))
-    theirs = _fit(_model(getattr(keras.optimizers, name)(0.01, **kwargs)))
+    ours = _fit(_model(getattr(optimizers, name)(0.01, **kwargs), compiled=False))
+    theirs = _fit(_model(getattr(keras.optimizers, name)(0.01, **kwargs), compiled=False))
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -211,7 +220,7 @@ def test_a_constant_schedule_is_the_float(name, argument):
     )))
     theirs = _fit(_model(getattr(keras.optimizers, name)(
         0.01, **{argument: 0.7 if argument != "weight_decay" else 0.05}
-    )))
+    ), compiled=False))
     # On PyTorch a schedule runs Keras's per-variable rule, a float its fused
     # one: the same formula, rounded differently (2e-6 for Nadam here).
     rtol = 1e-5 if BACKEND == "torch" else 1e-6
@@ -246,8 +255,8 @@ _RESUME = textwrap.dedent(
 @pytest.mark.parametrize("case", ["SGD", "SGD-nesterov", "Adam"])
 def test_save_reload_in_a_new_process_and_continue(case, tmp_path):
     make = _CASES[case]().make
-    uninterrupted = _fit(_model(make()), epochs=2)
-    model = _fit(_model(make()))
+    uninterrupted = _fit(_model(make(), compiled=False), epochs=2)
+    model = _fit(_model(make(), compiled=False))
     model.save(tmp_path / "model.keras")
     root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     env = {**os.environ, "PYTHONPATH": root, "KERAS_BACKEND": BACKEND}
@@ -266,7 +275,7 @@ def test_plateau_reduction_with_a_scheduled_momentum():
     plateau = keras_lrs.callbacks.ReduceLROnPlateau(
         monitor="loss", factor=0.5, patience=0, min_delta=1e9
     )
-    model = _fit(_model(case.make()), epochs=3, callbacks=[plateau])
+    model = _fit(_model(case.make(), compiled=False), epochs=3, callbacks=[plateau])
     # min_delta=1e9: after the first epoch every epoch is a plateau, and
     # the rate is halved at its end; the third epoch ran at half the rate.
     scale = OptimizerRates(model.optimizer).rates[0].multiplier
@@ -281,8 +290,10 @@ def test_loss_scale_optimizer_mixed_float16():
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_float16")
     try:
-        ours = _fit(_model(optimizers.SGD(0.01, momentum=schedules.Constant(0.9))))
-        theirs = _fit(_model(keras.optimizers.SGD(0.01, momentum=0.9)))
+        ours = _fit(_model(
+            optimizers.SGD(0.01, momentum=schedules.Constant(0.9)), compiled=False
+        ))
+        theirs = _fit(_model(keras.optimizers.SGD(0.01, momentum=0.9), compiled=False))
     finally:
         keras.config.set_dtype_policy(policy)
     assert isinstance(ours.optimizer, keras.optimizers.LossScaleOptimizer)

@@ -96,7 +96,12 @@ def assert_same_run(work_dir, reference):
         assert got == {key: expected[key] for key in got}
 
 
-@pytest.mark.parametrize("order", ORDERS)
+# `run_before_checkpoints` puts the callbacks in one order whatever the
+# list's (pure Python, the same on every backend): "backup-first", where
+# that matters, runs in every pass, "plateau-first" in CI's first.
+@pytest.mark.parametrize(
+    "order", [pytest.param(ORDERS[0], marks=pytest.mark.once), ORDERS[1]]
+)
 def test_sigkill_in_the_middle_of_an_epoch_then_resume(tmp_path, reference, order):
     # With BackupAndRestore listed first, its checkpoint at the end of epoch
     # KILL_EPOCH - 1 must still hold that epoch's decision (a bad epoch

@@ -25,14 +25,18 @@ def train(work_dir, *args, check=True):
     return resume.train(work_dir, *args, check=check, script=SCRIPT)
 
 
+# The callbacks are put in one order whatever the list's (pure Python, the
+# same on every backend): "backup-first", where that matters, runs in every
+# pass, "swa-first" in CI's first.
+ORDER_PARAMS = [pytest.param(ORDERS[0], marks=pytest.mark.once), ORDERS[1]]
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
+    # Uninterrupted, "swa-first"; the "backup-first" runs, resumed, end
+    # with the same weights (so the order does not matter uninterrupted).
     work_dir = tmp_path_factory.mktemp("reference")
     train(work_dir, "swa-first")
-    other = tmp_path_factory.mktemp("reference-backup-first")
-    train(other, "backup-first")
-    for a, b in zip(weights(work_dir), weights(other), strict=True):
-        np.testing.assert_array_equal(a, b)
     return weights(work_dir)
 
 
@@ -41,7 +45,7 @@ def assert_same(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("order", ORDER_PARAMS)
 def test_sigkill_during_averaging_then_resume(tmp_path, reference, order):
     killed = train(tmp_path, order, "--kill-at", KILL_EPOCH, KILL_BATCH, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
@@ -49,7 +53,7 @@ def test_sigkill_during_averaging_then_resume(tmp_path, reference, order):
     assert_same(weights(tmp_path), reference)
 
 
-@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("order", ORDER_PARAMS)
 def test_save_to_keras_during_averaging_reload_and_continue(tmp_path, reference, order):
     stopped = train(tmp_path, order, "--stop-after", KILL_EPOCH, check=False)
     assert stopped.returncode == -signal.SIGKILL, stopped.stderr[-3000:]
