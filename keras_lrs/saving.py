@@ -1,26 +1,30 @@
-"""`keras.models.load_model`, and the weight average Keras has no place for."""
+"""`keras.models.load_model`, and the callbacks' state Keras has no place for."""
 
 import zipfile
 
 import keras
 
+from keras_lrs._plumbing.rates import attach_states
 from keras_lrs.callbacks.swa_average import averaging_state
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Loads a model as `keras.models.load_model` does, with its SWA average.
+    """Loads a model as `keras.models.load_model` does, with the callbacks' state.
 
-    `StochasticWeightAveraging` keeps its running average in variables held
-    by the optimizer; `model.save` writes them into the `.keras` file, but
-    the fresh optimizer that `keras.models.load_model` builds has no place
-    for them, so the average is not read back. This function loads the
+    `StochasticWeightAveraging` keeps its running average, and
+    `ReduceLROnPlateau` its counters (`best`, `wait`, `cooldown_counter`),
+    in variables held by the optimizer; `model.save` writes them into the
+    `.keras` file, but the fresh optimizer that `keras.models.load_model`
+    builds has no place for them, so they are not read back (the reduced
+    rate is: it is in the optimizer's config). This function loads the
     model with `keras.models.load_model`, gives a compiled model's
-    optimizer that place, and reads the file's weights again with
-    `model.load_weights` (the same values, so only the average changes). A
-    `fit` that then starts after the callback's `start_epoch`, as from
-    `initial_epoch`, continues the saved average. A file saved without an
-    average, a model loaded with `compile=False` and a format other than
-    `.keras` load as with Keras alone.
+    optimizer those places, and reads the file's weights again with
+    `model.load_weights` (the same values, so only that state changes). A
+    `fit` that then starts after the SWA callback's `start_epoch`, as from
+    `initial_epoch`, continues the saved average; a plateau callback
+    continues from the saved counters. A file saved without such state, a
+    model loaded with `compile=False` and a format other than `.keras` load
+    as with Keras alone.
 
     Args:
         filepath: the path of the saved model, as for
@@ -42,6 +46,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         and str(filepath).endswith(".keras")
         and zipfile.is_zipfile(filepath)
     ):
+        attach_states(model.optimizer)
         averaging_state(model)
         model.load_weights(filepath)
     return model

@@ -62,13 +62,15 @@ def current_step(optimizer):
 
 
 def callback_state(optimizer):
-    """The `CallbackState` that goes with the optimizer, created on first use.
+    """The `CallbackState` of the optimizer's first rate holder, where the
+    callbacks keep their counters."""
+    return holder_state(rate_holder(optimizer))
 
-    It is held by the first rate holder: the `ScaledSchedule`'s own when it
-    holds one, so that `model.save` records the counters with the
-    schedule's config.
-    """
-    holder = rate_holder(optimizer)
+
+def holder_state(holder):
+    """The `CallbackState` a rate holder saves with its weights, created on
+    first use: its `ScaledSchedule`'s own when it holds one (the state
+    holds the scale)."""
     state = getattr(holder, _STATE_ATTRIBUTE, None)
     if state is None:
         rate = compat.held_rate(holder)
@@ -78,6 +80,13 @@ def callback_state(optimizer):
             state = CallbackState(name="keras_lrs_state")
         setattr(holder, _STATE_ATTRIBUTE, state)
     return state
+
+
+def attach_states(optimizer):
+    """Gives every rate holder of `optimizer` its `CallbackState`, so that
+    a weights load (`keras_lrs.load_model`) has a place to read it into."""
+    for holder in rate_holders(optimizer):
+        holder_state(holder)
 
 
 class Rate:
@@ -213,4 +222,5 @@ def _enable_scaling(model, holder):
         compat.hold_rate(holder, rate)
         compat.reset_train_function(model)
     track_but_do_not_save(model.optimizer, holder, rate.scale_variable)
+    holder_state(holder)  # saves the scale with the weights
     return rate.scale_variable

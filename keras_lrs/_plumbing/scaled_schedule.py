@@ -5,10 +5,11 @@ The scale is a variable that the optimizer tracks (see
 step is a pure function of the optimizer's variables, and a variable it
 does not track would be frozen into it as a constant. A freshly loaded
 optimizer has only Keras's own variables, so the scale is kept out of the
-optimizer's saved list (`hidden_variables`); it belongs instead, with the
-callbacks' counters, to the one `CallbackState` of the schedule, which the
-optimizer holds (weights checkpoints such as `BackupAndRestore`) and the
-config records (`model.save`, for `keras.models.load_model`).
+optimizer's saved list (`hidden_variables`); it belongs instead to the
+`CallbackState` of the schedule, which the optimizer holds (the weights,
+for checkpoints such as `BackupAndRestore`), and the config records its
+value (for `keras.models.load_model`), as an optimizer's config records a
+float rate.
 """
 
 import keras
@@ -27,23 +28,20 @@ class ScaledSchedule(Schedule):
     """A schedule multiplied by a scale that can change during training.
 
     Value: `schedule(t) * scale`. `scale` is held in a non-trainable
-    variable (`scale_variable`); the config records its current value and
-    the callbacks' counters (`state`), so a saved model reloads with the
-    reduced rate and a plateau callback continues where it was.
+    variable (`scale_variable`); the config records its current value, so
+    a saved model reloads with the reduced rate.
     `ReduceLROnPlateau` puts one around the optimizer's schedule; it is
     rarely built by hand.
 
     Args:
         schedule: any `LearningRateSchedule`, or a constant rate.
         scale: the initial multiplier, a float >= 0.
-        counters: the callbacks' counters, `{name: int or list of ints}`,
-            as `get_config` records them; None for none yet.
         name: optional name of the schedule.
     """
 
     reads_variables = True  # the scale
 
-    def __init__(self, schedule, scale=1.0, counters=None, name=None):
+    def __init__(self, schedule, scale=1.0, name=None):
         super().__init__(name=name)
         self.schedule = check_schedule("schedule", schedule)
         self.scale_variable = keras.Variable(
@@ -54,7 +52,16 @@ class ScaledSchedule(Schedule):
         )
         self.state = CallbackState(name="keras_lrs_state")
         self.state.scale = self.scale_variable
-        self.state.restore(check_counters(counters))
+
+    @classmethod
+    def from_config(cls, config):
+        # keras_lrs 0.x recorded the callbacks' counters here too; a file it
+        # saved is read with them.
+        config = dict(config)
+        counters = check_counters(config.pop("counters", None))
+        schedule = super().from_config(config)
+        schedule.state.restore(counters)
+        return schedule
 
     @classmethod
     def scaled_by(cls, variable, schedule=1.0):

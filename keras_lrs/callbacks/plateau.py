@@ -30,8 +30,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
 
     Unlike Keras's, the counters (`best`, `wait`, `cooldown_counter`) are
     kept with the optimizer's weights: they survive a
-    `keras.callbacks.BackupAndRestore` resumption and carry over to the next
-    `fit`. Epochs before `start_from_epoch`, and epochs that end while the
+    `keras.callbacks.BackupAndRestore` resumption and a `.keras` file loaded
+    with `keras_lrs.load_model`, and carry over to the next `fit`. Epochs before `start_from_epoch`, and epochs that end while the
     schedule is still warming up, are not counted. Wherever it is listed, it
     runs before `BackupAndRestore` and `ModelCheckpoint`, so their epoch-end
     checkpoints hold its decision. Writes `logs["learning_rate"]`, the rate

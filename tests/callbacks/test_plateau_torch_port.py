@@ -12,8 +12,9 @@ Adaptations (each a difference our docs state):
   table is checked in a run of its own.
 - `test_reduce_lr_on_plateau_state_dict`: our state is not a `state_dict`
   but variables saved with the model; the copy is a callback created again
-  for the model saved and loaded with `.keras` (a schedule's rate, which
-  records the counters), with the same arguments (the arguments are the
+  for the model saved to `.keras` and loaded with `keras_lrs.load_model`
+  (Keras's loader alone restores the rate, not the counters), with the
+  same arguments (the arguments are the
   callback's own, not state), and has the same `best`, bad epochs, cooldown
   and rate.
 Left out: `test_compound_reduce_lr_on_plateau1` to `5` (their target list is
@@ -28,6 +29,7 @@ import keras
 import pytest
 from keras import ops
 
+import keras_lrs
 from keras_lrs import schedules
 from keras_lrs.callbacks import ReduceLROnPlateau
 
@@ -115,9 +117,17 @@ def test_reduce_lr_on_plateau_state_dict(tmp_path):
     for epoch, score in enumerate([1.0, 2.0, 3.0, 4.0, 3.0, 4.0, 5.0, 3.0, 2.0, 1.0]):
         callback.on_epoch_end(epoch, {"val_loss": score})
     model.save(tmp_path / "model.keras")
-    loaded = keras.models.load_model(tmp_path / "model.keras")
+    loaded = keras_lrs.load_model(tmp_path / "model.keras")
     copy = ReduceLROnPlateau.from_torch("val_loss", **arguments)
     copy.set_model(loaded)
     state = (callback.best, callback.wait, callback.cooldown_counter)
+    assert state == (1.0, 0, 0)
     assert (copy.best, copy.wait, copy.cooldown_counter) == state
     assert _rate(loaded) == _rate(model)
+    # Keras's loader alone restores the reduced rate; the counters start
+    # afresh, as Keras's own callback's do.
+    plain = keras.models.load_model(tmp_path / "model.keras")
+    fresh = ReduceLROnPlateau.from_torch("val_loss", **arguments)
+    fresh.set_model(plain)
+    assert (fresh.best, fresh.wait, fresh.cooldown_counter) == (float("inf"), 0, 0)
+    assert _rate(plain) == _rate(model)

@@ -106,7 +106,7 @@ def test_loss_scale_optimizer_saves_and_reloads_everything(tmp_path, policy):
     model.save(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Keras warns when it skips variables
-        loaded = keras.models.load_model(path)
+        loaded = keras_lrs.load_model(path)
     for saved, restored in zip(model.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(restored)

@@ -167,6 +167,22 @@ def test_multi_optimizer_with_plateau_saves_and_reloads(tmp_path):
 
 
 @needs_multi_optimizer
+def test_multi_optimizer_scales_ride_the_weights(tmp_path):
+    # `BackupAndRestore`'s path: `save_weights`, then `load_weights` into
+    # the running model, restores every optimizer's scale.
+    model = _two_kernel_model(_multi_optimizer())
+    _fit(model, [ReduceLROnPlateau(monitor="loss", mode="max", patience=0, factor=0.5)])
+    holders = rate_holders(model.optimizer)
+    path = tmp_path / "backup.weights.h5"
+    model.save_weights(path)
+    for holder in holders:
+        holder._learning_rate.scale_variable.assign(1.0)
+    model.load_weights(path)
+    scales = {holder.name: holder._learning_rate.scale for holder in holders}
+    assert scales == {"fast_sgd": 0.25, "slow_sgd": 0.5}
+
+
+@needs_multi_optimizer
 def test_range_test_sweeps_one_multiplier_and_restores_everything():
     model = _two_kernel_model(_multi_optimizer())
     _fit(model, [], epochs=1)  # the optimizers are at step 8, rates not at 0

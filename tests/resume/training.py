@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+import keras_lrs  # noqa: E402
 from keras_lrs import schedules as s  # noqa: E402
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau  # noqa: E402
 
@@ -127,7 +128,7 @@ def main():
     args = parser.parse_args()
 
     if args.reload_from:
-        model = keras.models.load_model(args.reload_from)
+        model = keras_lrs.load_model(args.reload_from)
         step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         initial_epoch = step // STEPS_PER_EPOCH
     else:
