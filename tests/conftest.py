@@ -13,21 +13,31 @@ import pytest
 #   @pytest.mark.once_per_keras  the same on every backend, maybe not on
 #                                every Keras: runs in the first pass of each
 #                                Keras version (also in the older ones).
+#   @pytest.mark.once_without_tensorflow
+#                                the same on JAX and PyTorch (both run as
+#                                where TensorFlow is not installed): skipped
+#                                in the PyTorch pass, checked in the JAX one.
 #
 # A pass says what it repeats in KERAS_LRS_CI_REPEAT: `backend` (the JAX and
 # PyTorch passes, on the same Keras as the first) or `keras` (the passes on
 # older Keras versions). Unset, as when the README's test command is run by
 # hand, every test runs.
 REPEATS = ("backend", "keras")
+# {marker: (whether a pass skips it, given its repeat and backend; reason)}
 MARKERS = {
     "once": (
-        REPEATS,
+        lambda repeat, backend: True,
         "the same on every backend and Keras version: checked in CI's first "
         "pass (TensorFlow, newest Keras)",
     ),
     "once_per_keras": (
-        ("backend",),
+        lambda repeat, backend: repeat == "backend",
         "the same on every backend: checked in CI's first pass on this Keras",
+    ),
+    "once_without_tensorflow": (
+        lambda repeat, backend: repeat == "backend" and backend == "torch",
+        "the same on JAX and PyTorch, which both run without TensorFlow: "
+        "checked in CI's JAX pass",
     ),
 }
 
@@ -55,6 +65,12 @@ SLOWEST_FILES = (
 def pytest_configure(config):
     for name, (_, reason) in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {reason}")
+    config.addinivalue_line(
+        "markers",
+        "compiled_step: the assertion is about the compiled train step; on "
+        "PyTorch the test compiles afresh and fails if torch.compile made "
+        "no graph",
+    )
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False  # the order made below
 
@@ -73,9 +89,10 @@ def pytest_collection_modifyitems(config, items):
             f"KERAS_LRS_CI_REPEAT must be one of {', '.join(REPEATS)} or unset. "
             f"Received: KERAS_LRS_CI_REPEAT={repeat!r}"
         )
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     for item in items:
-        for name, (skipped_in, reason) in MARKERS.items():
-            if repeat in skipped_in and item.get_closest_marker(name):
+        for name, (skipped, reason) in MARKERS.items():
+            if item.get_closest_marker(name) and skipped(repeat, backend):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -99,3 +116,32 @@ def pytest_xdist_auto_num_workers(config):
     if "PYTEST_XDIST_AUTO_NUM_WORKERS" in os.environ:
         return None  # xdist's own setting
     return min(4, os.cpu_count() or 1)
+
+
+@pytest.fixture(autouse=True)
+def _compiled_step_on_torch(request):
+    """For a test marked `compiled_step`, on PyTorch: Dynamo starts afresh,
+    and the test fails unless torch.compile made a graph.
+
+    Keras compiles the same step function for every model, and Dynamo's
+    cache for it is bounded (`recompile_limit`, 8): past it, a worker's
+    later models train eagerly without a word, and a test of the compiled
+    step would pass without one.
+    """
+    if request.node.get_closest_marker("compiled_step") is None:
+        yield
+        return
+    import keras
+
+    if keras.backend.backend() != "torch":
+        yield
+        return
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    before = counters["stats"]["unique_graphs"]
+    yield
+    assert counters["stats"]["unique_graphs"] > before, (
+        "torch.compile made no graph: the train step ran eagerly"
+    )

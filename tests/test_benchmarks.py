@@ -493,6 +493,9 @@ def test_gpu_run_rejects_an_unknown_part(tmp_path):
     assert not (tmp_path / "run.log").exists()
 
 
+# The script's own code is the same on every backend; the averaging on
+# each is tests/callbacks/test_swa.py's.
+@pytest.mark.once_per_keras
 def test_swa_cost_prints_a_table_and_writes_json(tmp_path):
     result = run_script(
         SCRIPTS["swa_cost"], "--epochs", 2, "--steps", 3, "--models", "mlp-small",

@@ -30,6 +30,9 @@ def time_to_accuracy():
     return import_script(TIME_TO_ACCURACY)
 
 
+# The experiment's own code is the same on every backend; the example's
+# training on each is tests/test_example.py's.
+@pytest.mark.once_per_keras
 def test_time_to_accuracy_tiny_run(tmp_path):
     data_dir = fashion_mnist_dir()
     out = tmp_path / "results" / "tta.json"

@@ -25,6 +25,7 @@ def _schedule():
     return s.Warmup(s.CosineRestarts(0.1, 7, t_mul=1.5), 5)
 
 
+@pytest.mark.compiled_step
 def test_one_point_per_optimizer_step(tmp_path):
     model = rate_recording_model(keras.optimizers.SGD(_schedule()))
     monitor = LearningRateMonitor(tmp_path, update_freq="batch")

@@ -62,6 +62,7 @@ class _RecordCompilation(keras.callbacks.Callback):
         self.traces.append(_CountingWarmup.calls - self._calls_before)
 
 
+@pytest.mark.compiled_step
 def test_reduction_takes_effect_inside_the_compiled_step():
     schedule = _schedule()
     counting = _CountingWarmup(schedule.schedule, schedule.warmup_steps)

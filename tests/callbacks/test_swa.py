@@ -181,6 +181,7 @@ def test_rate_phase_is_pytorchs_swalr_per_step(tmp_path, shape, annealing_epochs
     assert isinstance(model.optimizer._learning_rate, SWASchedule)
 
 
+@pytest.mark.compiled_step
 def test_rate_phase_inside_the_compiled_step_traced_once():
     counting = _CountingConstant(0.1)
     model = rate_recording_model(keras.optimizers.SGD(counting))

@@ -37,6 +37,7 @@ _CASES = {
 }
 
 
+@pytest.mark.compiled_step
 @pytest.mark.parametrize("case", list(_CASES))
 def test_trained_weights_are_a_numpy_loop_with_per_variable_rates(case):
     name, rule, kwargs, options = _CASES[case]
@@ -53,6 +54,7 @@ def test_trained_weights_are_a_numpy_loop_with_per_variable_rates(case):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.compiled_step
 @pytest.mark.parametrize("name,kwargs", [
     ("SGD", dict(momentum=0.9, nesterov=True)), ("AdamW", dict(weight_decay=0.05)),
 ])
@@ -154,6 +156,7 @@ def test_layer_decay_bad_decay(decay):
         optimizers.layer_decay(_backbone_model(), decay)
 
 
+@pytest.mark.compiled_step
 def test_the_train_function_is_traced_once():
     from tests.optimizers.test_scheduled_optimizers import CountingSchedule, _compilations
 
@@ -173,6 +176,7 @@ def test_the_train_function_is_traced_once():
     assert thaw.calls == calls
 
 
+@pytest.mark.compiled_step
 @pytest.mark.parametrize("setting", ["mixed_float16", "accumulation"])
 def test_a_multiplier_of_2_is_twice_the_rate(setting):
     """Under a LossScaleOptimizer and with gradient accumulation, {".*": 2}
@@ -197,6 +201,7 @@ def test_a_multiplier_of_2_is_twice_the_rate(setting):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
+@pytest.mark.compiled_step
 def test_plateau_lowers_every_group_alike():
     import keras_lrs
 
