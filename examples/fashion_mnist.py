@@ -57,6 +57,8 @@ QUICK_TRAIN_IMAGES = 6000
 QUICK_TEST_IMAGES = 2000
 DEFAULT_EPOCHS = 15
 QUICK_EPOCHS = 3
+RANGE_TEST_STEPS = 100
+QUICK_RANGE_TEST_STEPS = 40
 SWA_BATCH_NORM_IMAGES = 10000  # for the batch-norm refresh after --swa
 PEAK_LEARNING_RATES = {"adamw": 3e-3, "sgd": 0.1}
 WEIGHT_DECAYS = {"adamw": 0.05, "sgd": 5e-4}
@@ -231,7 +233,8 @@ def parse_args(argv=None):
         "--quick",
         action="store_true",
         help=f"a smaller net on {QUICK_TRAIN_IMAGES} training and "
-        f"{QUICK_TEST_IMAGES} test images, {QUICK_EPOCHS} epochs by default",
+        f"{QUICK_TEST_IMAGES} test images, {QUICK_EPOCHS} epochs by default, "
+        f"a range test of {QUICK_RANGE_TEST_STEPS} steps",
     )
     parser.add_argument(
         "--swa",
@@ -595,7 +598,8 @@ def find_peak_rate(args, x_train, y_train):
     model = compile_model(args, args.learning_rate)
     result = keras_lrs.find_learning_rate(
         model, x_train, y_train, batch_size=args.batch_size,
-        start_learning_rate=1e-6, end_learning_rate=10.0, num_steps=100,
+        start_learning_rate=1e-6, end_learning_rate=10.0,
+        num_steps=QUICK_RANGE_TEST_STEPS if args.quick else RANGE_TEST_STEPS,
         verbose=0,
     )
     suggestion = result.suggestion("steepest")

@@ -51,6 +51,7 @@ MARKERS = {
 SLOWEST_FILES = (
     "tests/distributed/test_processes.py",
     "tests/optimizers/test_scheduled_optimizers.py",
+    "tests/optimizers/test_multipliers.py",
     "tests/test_benchmarks.py",
     "tests/resume/test_swa_resume.py",
     "tests/resume/test_resume.py",
@@ -120,8 +121,9 @@ def pytest_xdist_auto_num_workers(config):
 
 @pytest.fixture(autouse=True)
 def _compiled_step_on_torch(request):
-    """For a test marked `compiled_step`, on PyTorch: Dynamo starts afresh,
-    and the test fails unless torch.compile made a graph.
+    """For a test marked `compiled_step`, on PyTorch: its models compile
+    (`tests.compiled.jit_compile()`), Dynamo starts afresh, and the test
+    fails unless torch.compile made a graph.
 
     Keras compiles the same step function for every model, and Dynamo's
     cache for it is bounded (`recompile_limit`, 8): past it, a worker's
@@ -139,9 +141,15 @@ def _compiled_step_on_torch(request):
     import torch._dynamo
     from torch._dynamo.utils import counters
 
+    from tests import compiled
+
     torch._dynamo.reset()
     before = counters["stats"]["unique_graphs"]
-    yield
+    compiled.in_compiled_step_test = True
+    try:
+        yield
+    finally:
+        compiled.in_compiled_step_test = False
     assert counters["stats"]["unique_graphs"] > before, (
         "torch.compile made no graph: the train step ran eagerly"
     )

@@ -89,7 +89,7 @@ def test_plateau_range_test_and_per_step_logging(tmp_path):
         without_tensorflow=without_tensorflow,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "range test:" in result.stdout
+    assert "range test: 40 steps" in result.stdout  # --quick's sweep
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["schedule"] == "plateau"

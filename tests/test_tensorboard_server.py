@@ -103,12 +103,9 @@ class _Server:
 def test_tensorboard_serves_one_point_per_optimizer_step(tmp_path):
     steps = EPOCHS * STEPS_PER_EPOCH
     log_dir = tmp_path / "logs"
-    # torch.compile spends over a minute compiling this schedule's graph on
-    # CPU; the compiled path is test_monitor's subject, the server is ours.
-    model = rate_recording_model(
-        keras.optimizers.SGD(_schedule()),
-        jit_compile=keras.backend.backend() != "torch",
-    )
+    # The compiled path is test_monitor's subject, the server is ours (on
+    # PyTorch the model trains eagerly: tests/compiled.py).
+    model = rate_recording_model(keras.optimizers.SGD(_schedule()))
     monitor = LearningRateMonitor(log_dir, update_freq="batch")
     model.fit(
         *ones(STEPS_PER_EPOCH), batch_size=1, epochs=EPOCHS, verbose=0,

@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_lrs import compat
+from tests import compiled
 
 
 @keras.saving.register_keras_serializable(package="keras_lrs_tests")
@@ -18,7 +19,7 @@ def mean_prediction(y_true, y_pred):
     return ops.mean(y_pred)
 
 
-def rate_recording_model(optimizer, jit_compile=True):
+def rate_recording_model(optimizer, jit_compile=None):
     model = keras.Sequential(
         [
             keras.Input((1,)),
@@ -28,7 +29,7 @@ def rate_recording_model(optimizer, jit_compile=True):
     model.compile(
         optimizer=optimizer,
         loss=mean_prediction,
-        jit_compile=jit_compile,
+        jit_compile=compiled.jit_compile() if jit_compile is None else jit_compile,
         steps_per_execution=steps_per_execution(4),
     )
     return model

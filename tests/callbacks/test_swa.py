@@ -10,6 +10,7 @@ import torch
 
 import keras_lrs
 from keras_lrs import schedules as s
+from tests import compiled
 from keras_lrs.callbacks import (
     LearningRateMonitor,
     ReduceLROnPlateau,
@@ -35,7 +36,7 @@ def regression_data(n=48, seed=0):
     return x, y
 
 
-def mlp(batch_norm=False, rate=0.05, jit_compile=True):
+def mlp(batch_norm=False, rate=0.05, jit_compile=None):
     keras.utils.set_random_seed(3)
     layers = [keras.Input((5,)), keras.layers.Dense(8, activation="tanh")]
     if batch_norm:
@@ -45,7 +46,7 @@ def mlp(batch_norm=False, rate=0.05, jit_compile=True):
     model.compile(
         optimizer=keras.optimizers.SGD(rate, momentum=0.9),
         loss="mse",
-        jit_compile=jit_compile,
+        jit_compile=compiled.jit_compile() if jit_compile is None else jit_compile,
         steps_per_execution=steps_per_execution(3),
     )
     return model
@@ -346,7 +347,7 @@ def batch_norm_model():
     normed = keras.layers.BatchNormalization(momentum=0.7, epsilon=1e-3)(hidden)
     outputs = keras.layers.Dense(1)(keras.layers.Activation("relu")(normed))
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=True)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=compiled.jit_compile())
     return model
 
 

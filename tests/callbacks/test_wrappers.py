@@ -18,6 +18,7 @@ import keras_lrs
 from keras_lrs import schedules as s
 from keras_lrs.callbacks import LearningRateMonitor, ReduceLROnPlateau
 from keras_lrs._plumbing.rates import rate_holders
+from tests import compiled
 from tests.callbacks.helpers import logged_points, mean_prediction, steps_per_execution
 
 STEPS_PER_EPOCH = 8
@@ -46,7 +47,7 @@ def _two_kernel_model(optimizer):
     )
     model = keras.Model(inputs, outputs)
     model.compile(
-        optimizer=optimizer, loss=mean_prediction, jit_compile=True,
+        optimizer=optimizer, loss=mean_prediction, jit_compile=compiled.jit_compile(),
         steps_per_execution=steps_per_execution(4),
     )
     return model
@@ -218,7 +219,7 @@ def _ema_model():
     )
     model.compile(
         optimizer=keras.optimizers.SGD(_schedules()["fast"], use_ema=True, ema_momentum=0.5),
-        loss=mean_prediction, jit_compile=True, steps_per_execution=steps_per_execution(4),
+        loss=mean_prediction, jit_compile=compiled.jit_compile(), steps_per_execution=steps_per_execution(4),
     )
     return model
 

@@ -6,6 +6,7 @@ import numpy as np
 import keras_lrs
 from keras_lrs import optimizers, schedules
 from keras_lrs.callbacks import LearningRateMonitor
+from tests import compiled
 from tests.callbacks.helpers import logged_points, ones, steps_per_execution
 
 
@@ -16,7 +17,7 @@ def test_logs_the_momentum_and_weight_decay_each_step_used(tmp_path):
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(
         optimizer=optimizers.SGD(cycle, momentum=momentum, weight_decay=decay),
-        loss="mse", jit_compile=True, steps_per_execution=steps_per_execution(4),
+        loss="mse", jit_compile=compiled.jit_compile(), steps_per_execution=steps_per_execution(4),
     )
     monitor = LearningRateMonitor(
         tmp_path, update_freq="batch", log_momentum=True, log_weight_decay=True

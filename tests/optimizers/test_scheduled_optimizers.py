@@ -17,6 +17,7 @@ import pytest
 import keras_lrs
 from keras_lrs import optimizers, schedules
 from keras_lrs._plumbing.rates import OptimizerRates
+from tests import compiled as tests_compiled
 from tests.optimizers import numpy_rules
 from tests.optimizers.numpy_rules import BATCH, FEATURES, STEPS
 
@@ -24,28 +25,20 @@ BACKEND = keras.backend.backend()
 SPE = 1 if BACKEND == "torch" else 8
 
 
-@pytest.fixture(autouse=True)
-def _fresh_torch_compile():
-    """Each test compiles its own step (Dynamo's cache is shared and bounded)."""
-    if BACKEND == "torch":
-        import torch
+def _model(optimizer, compiled=None):
+    """A one-layer model, compiled as `tests.compiled` decides: always on
+    TensorFlow and JAX, on PyTorch in the tests marked `compiled_step` only;
+    `compiled=False` keeps it eager on PyTorch there too (a reference).
 
-        torch._dynamo.reset()
-    yield
-
-
-def _model(optimizer, compiled=True):
-    """A one-layer model, compiled (XLA, jax.jit, torch.compile).
-
-    On PyTorch, Keras's default is eager and each torch.compile costs
-    seconds: there `compiled=False` runs eagerly, for the tests whose
-    assertion is not about the compiled step (each optimizer class runs
-    compiled in `test_a_constant_schedule_is_the_float`, each family of
-    scheduled rules in `test_trained_weights_are_a_numpy_loop_of_kerass_rule`).
+    On PyTorch each scheduled rule compiles in
+    `test_trained_weights_are_a_numpy_loop_of_kerass_rule`, and each class
+    with no case there in `test_a_constant_schedule_is_the_float`.
     """
     model = keras.Sequential(
         [keras.Input((FEATURES,)), keras.layers.Dense(1, kernel_initializer="ones")]
     )
+    if compiled is None:
+        compiled = tests_compiled.jit_compile()
     model.compile(optimizer=optimizer, loss="mse",
                   jit_compile=compiled or BACKEND != "torch",
                   steps_per_execution=SPE)
@@ -119,6 +112,7 @@ _CASES = {
 }
 
 
+@pytest.mark.compiled_step
 @pytest.mark.parametrize("case", list(_CASES))
 def test_trained_weights_are_a_numpy_loop_of_kerass_rule(case):
     case = _CASES[case]()
@@ -151,6 +145,7 @@ def _compilations():
     return sum(counters["stats"].values()), dict(counters["recompiles"])
 
 
+@pytest.mark.compiled_step
 @pytest.mark.parametrize(
     "name,argument,options",
     [("Adam", "beta_1", {}), ("SGD", "momentum", dict(nesterov=True))],
@@ -198,18 +193,24 @@ def test_the_train_function_is_traced_once(name, argument, options):
 def test_with_floats_the_weights_are_kerass(name, kwargs):
     if not hasattr(optimizers, name):
         pytest.skip(f"Keras {keras.__version__} has no {name}")
-    ours = _fit(_model(getattr(optimizers, name)(0.01, **kwargs), compiled=False))
-    theirs = _fit(_model(getattr(keras.optimizers, name)(0.01, **kwargs), compiled=False))
+    ours = _fit(_model(getattr(optimizers, name)(0.01, **kwargs)))
+    theirs = _fit(_model(getattr(keras.optimizers, name)(0.01, **kwargs)))
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_array_equal(a, b)
 
 
+def _compiled(*values):
+    """A case whose class has no NumPy-loop case, compiled on PyTorch here."""
+    return pytest.param(*values, marks=pytest.mark.compiled_step)
+
+
 @pytest.mark.parametrize(
     "name,argument",
-    [("SGD", "momentum"), ("RMSprop", "momentum"), ("Adam", "beta_1"),
-     ("AdamW", "beta_1"), ("Nadam", "beta_1"), ("Adamax", "beta_1"),
-     ("Lion", "beta_1"), ("Adam", "weight_decay"), ("Lamb", "beta_1"),
-     ("Muon", "momentum"), ("Muon", "adam_beta_1"), ("Ftrl", "weight_decay")],
+    [("SGD", "momentum"), _compiled("RMSprop", "momentum"), ("Adam", "beta_1"),
+     _compiled("AdamW", "beta_1"), _compiled("Nadam", "beta_1"),
+     _compiled("Adamax", "beta_1"), _compiled("Lion", "beta_1"),
+     ("Adam", "weight_decay"), ("Lamb", "beta_1"), ("Muon", "momentum"),
+     ("Muon", "adam_beta_1"), ("Ftrl", "weight_decay")],
 )
 def test_a_constant_schedule_is_the_float(name, argument):
     """The mechanism on every class: Constant(c) trains like the float c."""
@@ -255,8 +256,8 @@ _RESUME = textwrap.dedent(
 @pytest.mark.parametrize("case", ["SGD", "SGD-nesterov", "Adam"])
 def test_save_reload_in_a_new_process_and_continue(case, tmp_path):
     make = _CASES[case]().make
-    uninterrupted = _fit(_model(make(), compiled=False), epochs=2)
-    model = _fit(_model(make(), compiled=False))
+    uninterrupted = _fit(_model(make()), epochs=2)
+    model = _fit(_model(make()))
     model.save(tmp_path / "model.keras")
     root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     env = {**os.environ, "PYTHONPATH": root, "KERAS_BACKEND": BACKEND}
@@ -275,7 +276,7 @@ def test_plateau_reduction_with_a_scheduled_momentum():
     plateau = keras_lrs.callbacks.ReduceLROnPlateau(
         monitor="loss", factor=0.5, patience=0, min_delta=1e9
     )
-    model = _fit(_model(case.make(), compiled=False), epochs=3, callbacks=[plateau])
+    model = _fit(_model(case.make()), epochs=3, callbacks=[plateau])
     # min_delta=1e9: after the first epoch every epoch is a plateau, and
     # the rate is halved at its end; the third epoch ran at half the rate.
     scale = OptimizerRates(model.optimizer).rates[0].multiplier
@@ -290,10 +291,8 @@ def test_loss_scale_optimizer_mixed_float16():
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_float16")
     try:
-        ours = _fit(_model(
-            optimizers.SGD(0.01, momentum=schedules.Constant(0.9)), compiled=False
-        ))
-        theirs = _fit(_model(keras.optimizers.SGD(0.01, momentum=0.9), compiled=False))
+        ours = _fit(_model(optimizers.SGD(0.01, momentum=schedules.Constant(0.9))))
+        theirs = _fit(_model(keras.optimizers.SGD(0.01, momentum=0.9)))
     finally:
         keras.config.set_dtype_policy(policy)
     assert isinstance(ours.optimizer, keras.optimizers.LossScaleOptimizer)

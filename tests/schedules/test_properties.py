@@ -15,6 +15,7 @@ from keras import ops
 
 import keras_lrs
 from keras_lrs._cases import CASE_NAMES, make
+from tests import compiled
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = np.array(
@@ -127,7 +128,9 @@ def _mean_prediction(y_true, y_pred):
 @cases
 def test_trains_inside_a_compiled_step(name):
     schedule = make(name)
-    # Keras allows steps_per_execution > 1 on TensorFlow and JAX only.
+    # Keras allows steps_per_execution > 1 on TensorFlow and JAX only. On
+    # PyTorch the fit is eager (tests/compiled.py): each schedule compiles
+    # there in test_one_graph_under_torch_compile, with fullgraph=True.
     per_execution = 1 if keras.backend.backend() == "torch" else 8
     model = keras.Sequential(
         [
@@ -138,7 +141,7 @@ def test_trains_inside_a_compiled_step(name):
     model.compile(
         optimizer=keras.optimizers.SGD(schedule),
         loss=_mean_prediction,
-        jit_compile=True,
+        jit_compile=compiled.jit_compile(),
         steps_per_execution=per_execution,
     )
     steps = 24
