@@ -29,7 +29,7 @@ def rate_recording_model(optimizer, jit_compile=None):
     model.compile(
         optimizer=optimizer,
         loss=mean_prediction,
-        jit_compile=compiled.jit_compile() if jit_compile is None else jit_compile,
+        jit_compile=compiled.jit_compile(jit_compile),
         steps_per_execution=steps_per_execution(4),
     )
     return model

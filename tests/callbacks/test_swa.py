@@ -10,7 +10,6 @@ import torch
 
 import keras_lrs
 from keras_lrs import schedules as s
-from tests import compiled
 from keras_lrs.callbacks import (
     LearningRateMonitor,
     ReduceLROnPlateau,
@@ -18,6 +17,7 @@ from keras_lrs.callbacks import (
     StochasticWeightAveraging,
     SWASchedule,
 )
+from tests import compiled
 from tests.callbacks.helpers import (
     logged_points,
     ones,
@@ -46,7 +46,7 @@ def mlp(batch_norm=False, rate=0.05, jit_compile=None):
     model.compile(
         optimizer=keras.optimizers.SGD(rate, momentum=0.9),
         loss="mse",
-        jit_compile=compiled.jit_compile() if jit_compile is None else jit_compile,
+        jit_compile=compiled.jit_compile(jit_compile),
         steps_per_execution=steps_per_execution(3),
     )
     return model
@@ -347,7 +347,10 @@ def batch_norm_model():
     normed = keras.layers.BatchNormalization(momentum=0.7, epsilon=1e-3)(hidden)
     outputs = keras.layers.Dense(1)(keras.layers.Activation("relu")(normed))
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", jit_compile=compiled.jit_compile())
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05), loss="mse",
+        jit_compile=compiled.jit_compile(),
+    )
     return model
 
 

@@ -219,7 +219,8 @@ def _ema_model():
     )
     model.compile(
         optimizer=keras.optimizers.SGD(_schedules()["fast"], use_ema=True, ema_momentum=0.5),
-        loss=mean_prediction, jit_compile=compiled.jit_compile(), steps_per_execution=steps_per_execution(4),
+        loss=mean_prediction, jit_compile=compiled.jit_compile(),
+        steps_per_execution=steps_per_execution(4),
     )
     return model
 

@@ -17,7 +17,8 @@ def test_logs_the_momentum_and_weight_decay_each_step_used(tmp_path):
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(
         optimizer=optimizers.SGD(cycle, momentum=momentum, weight_decay=decay),
-        loss="mse", jit_compile=compiled.jit_compile(), steps_per_execution=steps_per_execution(4),
+        loss="mse", jit_compile=compiled.jit_compile(),
+        steps_per_execution=steps_per_execution(4),
     )
     monitor = LearningRateMonitor(
         tmp_path, update_freq="batch", log_momentum=True, log_weight_decay=True
